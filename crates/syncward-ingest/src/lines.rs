@@ -1,0 +1,160 @@
+//! A line reader that cannot be made to hold a huge line in memory and that
+//! reports bad lines (too long, not UTF-8) with their number instead of
+//! failing the whole input.
+
+use std::io::{self, BufRead};
+
+/// The longest line kept, in bytes. Longer lines are reported and skipped.
+pub const MAX_LINE: usize = 1 << 20;
+
+/// One line: its 1-based number and its text or what was wrong with it.
+#[derive(Debug)]
+pub struct Line {
+    pub number: u64,
+    pub text: Result<String, LineError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    #[error("line is longer than {max} bytes ({len} bytes); skipped", max = MAX_LINE)]
+    TooLong { len: usize },
+    #[error(
+        "line is not valid UTF-8 (byte {offset}); skipped. Save the file as UTF-8 and try again"
+    )]
+    NotUtf8 { offset: usize },
+}
+
+/// Reads lines of at most [`MAX_LINE`] bytes; `\r\n` and `\n` both end a line.
+pub struct LineReader<R> {
+    inner: R,
+    number: u64,
+    buf: Vec<u8>,
+    max: usize,
+}
+
+impl<R: BufRead> LineReader<R> {
+    pub fn new(inner: R) -> Self {
+        Self::with_max(inner, MAX_LINE)
+    }
+
+    pub fn with_max(inner: R, max: usize) -> Self {
+        LineReader {
+            inner,
+            number: 0,
+            buf: Vec::new(),
+            max,
+        }
+    }
+
+    /// The next line, `Ok(None)` at the end. I/O errors end the reading.
+    pub fn next_line(&mut self) -> io::Result<Option<Line>> {
+        self.buf.clear();
+        let mut len = 0usize;
+        let mut saw_any = false;
+        loop {
+            let available = match self.inner.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if available.is_empty() {
+                break;
+            }
+            saw_any = true;
+            let (chunk, done) = match memchr::memchr(b'\n', available) {
+                Some(i) => (&available[..i], Some(i + 1)),
+                None => (available, None),
+            };
+            len += chunk.len();
+            if self.buf.len() < self.max {
+                let room = self.max - self.buf.len();
+                self.buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            let consumed = done.unwrap_or(available.len());
+            self.inner.consume(consumed);
+            if done.is_some() {
+                break;
+            }
+        }
+        if !saw_any {
+            return Ok(None);
+        }
+        self.number += 1;
+        if self.buf.last() == Some(&b'\r') && len <= self.max {
+            self.buf.pop();
+            len -= 1;
+        }
+        let text = if len > self.max {
+            Err(LineError::TooLong { len })
+        } else {
+            match std::str::from_utf8(&self.buf) {
+                Ok(s) => Ok(s.to_owned()),
+                Err(e) => Err(LineError::NotUtf8 {
+                    offset: e.valid_up_to(),
+                }),
+            }
+        };
+        Ok(Some(Line {
+            number: self.number,
+            text,
+        }))
+    }
+}
+
+impl<R: BufRead> Iterator for LineReader<R> {
+    type Item = io::Result<Line>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_line().transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(input: &[u8], max: usize) -> Vec<(u64, Result<String, LineError>)> {
+        LineReader::with_max(input, max)
+            .map(|l| l.map(|l| (l.number, l.text)))
+            .collect::<io::Result<Vec<_>>>()
+            .expect("in-memory reads do not fail")
+    }
+
+    #[test]
+    fn splits_lines_and_strips_cr() {
+        let got = read(b"a\r\nb\n\nc", 100);
+        assert_eq!(
+            got,
+            vec![
+                (1, Ok("a".into())),
+                (2, Ok("b".into())),
+                (3, Ok("".into())),
+                (4, Ok("c".into()))
+            ]
+        );
+        assert!(read(b"", 100).is_empty());
+    }
+
+    #[test]
+    fn long_and_non_utf8_lines_are_reported_and_skipped() {
+        let got = read(b"short\n0123456789abc\n\xff\xfe bad\nok\n", 10);
+        assert_eq!(got[0], (1, Ok("short".into())));
+        assert_eq!(got[1], (2, Err(LineError::TooLong { len: 13 })));
+        assert_eq!(got[2], (3, Err(LineError::NotUtf8 { offset: 0 })));
+        assert_eq!(got[3], (4, Ok("ok".into())));
+    }
+
+    #[test]
+    fn long_lines_across_buffer_boundaries() {
+        let mut data = vec![b'x'; 50_000];
+        data.push(b'\n');
+        data.extend_from_slice(b"next\n");
+        let reader = io::BufReader::with_capacity(64, &data[..]);
+        let got: Vec<_> = LineReader::with_max(reader, 1000)
+            .map(|l| l.expect("read").text)
+            .collect();
+        assert_eq!(
+            got,
+            vec![Err(LineError::TooLong { len: 50_000 }), Ok("next".into())]
+        );
+    }
+}

@@ -1,0 +1,26 @@
+//! syncward: find which layer of a CRM sync failed, and the one next move.
+//!
+//! A thin binary: arguments in `cli`, one file per subcommand in
+//! `commands/`, all logic in the library crates. Exit codes: 0 nothing wrong,
+//! 1 failures found, 2 the command could not do its job.
+
+mod cli;
+mod commands;
+mod output;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => code.into(),
+        Err(err) => {
+            if output::is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("syncward: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
