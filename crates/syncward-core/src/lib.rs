@@ -3,9 +3,12 @@
 //! its knowledge base, signatures, and the diagnosis.
 
 pub mod classify;
+pub mod diagnose;
+pub mod event;
 pub mod model;
 pub mod signature;
 
 pub use classify::{Classification, Classifier, Input, Memo};
+pub use event::{Event, Op, Origin, Status};
 pub use model::{Crm, Layer};
 pub use signature::signature;

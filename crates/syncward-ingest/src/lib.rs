@@ -1,7 +1,142 @@
 //! syncward-ingest: reading the logs people already have. Every event keeps
 //! its origin (`file:line`) so a report can cite evidence, and bad input is
-//! reported line by line, never dropped silently.
+//! reported line by line, never dropped silently. Memory does not grow with
+//! the file: lines are read one at a time, with a length cap.
 
+mod csvfmt;
+mod detect;
+mod events;
+mod http;
 pub mod lines;
+mod loose;
+mod source;
+mod text;
 
+pub use detect::Format;
 pub use lines::{Line, LineError, LineReader, MAX_LINE};
+
+use std::path::Path;
+use std::sync::Arc;
+use syncward_core::Event;
+
+/// A problem with the input: a whole file, or one line of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: Arc<str>,
+    pub line: Option<u64>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{}:{}: {}", self.file, l, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+/// Where readers send what they find.
+pub trait Sink {
+    fn event(&mut self, event: &Event<'_>);
+    /// A malformed line (`line` set) or a file-level note; reading goes on.
+    fn problem(&mut self, problem: Problem);
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{file}: cannot open: {source}")]
+    Open {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}: read failed after line {line}: {source}")]
+    Read {
+        file: String,
+        line: u64,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What one input held.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub format: Option<Format>,
+    pub events: u64,
+    pub lines: u64,
+    pub malformed: u64,
+}
+
+/// Read one input (`-` is standard input; gzip is read transparently),
+/// detecting its format from its content unless `format` says otherwise.
+pub fn read_input(path: &str, format: Format, sink: &mut dyn Sink) -> Result<Summary, IngestError> {
+    let name: Arc<str> = Arc::from(if path == "-" { "stdin" } else { path });
+    let reader = source::open(path)?;
+    let mut reader = source::maybe_gunzip(reader, &name)?;
+    let format = match format {
+        Format::Auto => detect::detect(&mut reader, Path::new(path), &name)?,
+        f => Some(f),
+    };
+    let Some(format) = format else {
+        sink.problem(Problem {
+            file: name,
+            line: None,
+            message: "the file is empty: no events to read".into(),
+        });
+        return Ok(Summary::default());
+    };
+    let mut counting = Counting {
+        inner: sink,
+        summary: Summary {
+            format: Some(format),
+            ..Summary::default()
+        },
+    };
+    match format {
+        Format::Events => events::read_jsonl(reader, &name, &mut counting)?,
+        Format::EventsCsv => csvfmt::read(reader, &name, csvfmt::Kind::Events, &mut counting)?,
+        Format::SfBulk2Failed => {
+            csvfmt::read(reader, &name, csvfmt::Kind::Bulk2Failed, &mut counting)?
+        }
+        Format::SfBulk2Success => {
+            csvfmt::read(reader, &name, csvfmt::Kind::Bulk2Success, &mut counting)?
+        }
+        Format::SfBulk2Unprocessed => {
+            csvfmt::read(reader, &name, csvfmt::Kind::Bulk2Unprocessed, &mut counting)?
+        }
+        Format::SfBulk1 => csvfmt::read(reader, &name, csvfmt::Kind::Bulk1, &mut counting)?,
+        Format::DataLoaderError => {
+            csvfmt::read(reader, &name, csvfmt::Kind::DataLoaderError, &mut counting)?
+        }
+        Format::DataLoaderSuccess => csvfmt::read(
+            reader,
+            &name,
+            csvfmt::Kind::DataLoaderSuccess,
+            &mut counting,
+        )?,
+        Format::Http => http::read_jsonl(reader, &name, &mut counting)?,
+        Format::Har => http::read_har(reader, &name, &mut counting)?,
+        Format::Text | Format::Auto => text::read(reader, &name, &mut counting)?,
+    }
+    Ok(counting.summary)
+}
+
+struct Counting<'s> {
+    inner: &'s mut dyn Sink,
+    summary: Summary,
+}
+
+impl Sink for Counting<'_> {
+    fn event(&mut self, event: &Event<'_>) {
+        self.summary.events += 1;
+        self.inner.event(event);
+    }
+    fn problem(&mut self, problem: Problem) {
+        if problem.line.is_some() {
+            self.summary.malformed += 1;
+        }
+        self.inner.problem(problem);
+    }
+}

@@ -1,0 +1,703 @@
+//! The analyzer: events in (from any reader, or from the live sync runner),
+//! a diagnosis out: groups by signature, the blast radius, the seed's
+//! patterns and stop rules, and the one decision (DESIGN.md §4).
+//!
+//! Memory is bounded: per-record, per-group and per-batch state is capped,
+//! and distinct counts turn into estimates beyond the caps (`approximate`).
+
+mod decide;
+pub mod distinct;
+pub mod report;
+
+use crate::classify::{Classifier, Input, Memo};
+use crate::event::{Direction, Event, Op, Origin, Status, format_ts};
+use crate::model::{Crm, Layer};
+use crate::signature::signature;
+use distinct::{Distinct, hash_of};
+pub use report::*;
+use std::collections::HashMap;
+
+/// How many distinct signatures are tracked; later new ones are counted together.
+pub const MAX_GROUPS: usize = 10_000;
+/// Records whose state is tracked individually.
+pub const MAX_RECORDS: usize = 250_000;
+/// Batches tracked for partial writes.
+pub const MAX_BATCHES: usize = 100_000;
+const MAX_NAMES: usize = 1_000;
+const EXAMPLES: usize = 5;
+
+type Map<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
+fn map<K, V>() -> Map<K, V> {
+    HashMap::with_hasher(foldhash::fast::FixedState::default())
+}
+
+/// What the logs cannot show: from flags or `syncward.toml`.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub direction: Option<Direction>,
+    pub owner: Option<String>,
+    /// Objects whose failures call for the manual fallback. Empty: the
+    /// default revenue objects.
+    pub critical_objects: Vec<String>,
+    pub minutes_spent: Option<u32>,
+    pub crm: Option<Crm>,
+}
+
+/// Revenue objects by default (the seed's "billing, contracts, or pipeline").
+pub const DEFAULT_CRITICAL: &[&str] = &[
+    "deal",
+    "opportunity",
+    "opportunities",
+    "quote",
+    "invoice",
+    "contract",
+    "order",
+    "subscription",
+    "payment",
+    "billing",
+    "line_item",
+    "lineitem",
+    "opportunitylineitem",
+];
+
+/// Normalises an object name for comparison: lower case, no `__c`, singular.
+fn object_key(name: &str) -> String {
+    let mut s = name.trim().to_ascii_lowercase();
+    if let Some(stripped) = s.strip_suffix("__c") {
+        s = stripped.to_owned();
+    }
+    if let Some(stripped) = s.strip_suffix("ies") {
+        s = format!("{stripped}y");
+    } else if s.len() > 3 && s.ends_with('s') && !s.ends_with("ss") {
+        s.pop();
+    }
+    s
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct RecState {
+    first_run: u64,
+    last_run: u64,
+    runs: u16,
+    attempts: u32,
+    ever_ok: bool,
+    last_failed: bool,
+    last_layer: Option<Layer>,
+    created_crm_id: u64,
+    created_twice: bool,
+}
+
+#[derive(Debug)]
+struct Group {
+    signature: String,
+    layer: Layer,
+    code: Option<String>,
+    fields: Vec<String>,
+    objects: Vec<String>,
+    count: u64,
+    records: Vec<String>,
+    distinct: Distinct,
+    first: (Origin, Option<i64>),
+    last: (Origin, Option<i64>),
+    min_ts: Option<i64>,
+    max_ts: Option<i64>,
+    runs: Vec<u64>,
+    max_attempt: u32,
+    transient: bool,
+    rule: Option<String>,
+    title: String,
+    fix: String,
+    fix_at_source: bool,
+    side_effect: bool,
+    evidence: Vec<Origin>,
+    example: String,
+}
+
+#[derive(Debug, Default)]
+struct NameStats {
+    events: u64,
+    failures: u64,
+    records: Vec<u64>,
+    first_failure: Option<Origin>,
+    layers: Vec<Layer>,
+}
+
+#[derive(Debug, Default)]
+struct RunStats {
+    order: usize,
+    events: u64,
+    failures: u64,
+    dedupe_failures: u64,
+    ok_writes: u64,
+}
+
+#[derive(Debug, Default, Clone)]
+struct BatchStats {
+    ok: u32,
+    failed: u32,
+    first_failure: Option<Origin>,
+    first_ok: Option<Origin>,
+}
+
+/// Streams events into bounded state; `finish` produces the diagnosis.
+pub struct Analyzer<'c> {
+    memo: Memo<'c>,
+    ctx_crm: Option<Crm>,
+    seq: u64,
+    counts: EventCounts,
+    layers: LayerCounts,
+    groups: Map<String, Group>,
+    overflow_groups: u64,
+    records: Map<u64, RecState>,
+    records_overflow: bool,
+    seen_records: Distinct,
+    failed_records: Distinct,
+    objects: Map<String, NameStats>,
+    fields: Map<String, NameStats>,
+    runs: Map<String, RunStats>,
+    batches: Map<u64, BatchStats>,
+    batches_overflow: bool,
+    crm_ids: Map<u64, (u64, Origin)>,
+    // evidence collected as events stream
+    reconnect_failed: Vec<Origin>,
+    auth_failures_without_record: u64,
+    last_ok_write_seq: u64,
+    last_auth_failure_seq: u64,
+    ok_writes: u64,
+    ok_writes_before_first_transport: Option<u64>,
+    ok_writes_after_first_transport: u64,
+    transport_failures: u64,
+    first_transport: Option<Origin>,
+    largest_failed_batch: Option<(u32, Origin)>,
+    smaller_batch_failed: Option<(u32, Origin, u32, Origin)>,
+    partial_events: Vec<Origin>,
+    id_shifts: Vec<Origin>,
+    duplicate_creates: Vec<Origin>,
+    readbacks: u64,
+    readback_records: Distinct,
+    rewrites_by_rule: Map<String, (Distinct, Vec<Origin>)>,
+    revenue_failures: Vec<Origin>,
+    revenue_nonblip: Vec<Origin>,
+    min_ts: Option<i64>,
+    max_ts: Option<i64>,
+    max_batch_size: Option<u32>,
+    max_retry_after: Option<u32>,
+    direction_seen: Option<Direction>,
+    crm_seen: Option<Crm>,
+    problems: Vec<String>,
+    problems_total: u64,
+    critical: Vec<String>,
+}
+
+impl<'c> Analyzer<'c> {
+    pub fn new(engine: &'c Classifier, ctx: &Context) -> Self {
+        let critical = if ctx.critical_objects.is_empty() {
+            DEFAULT_CRITICAL.iter().map(|s| object_key(s)).collect()
+        } else {
+            ctx.critical_objects.iter().map(|s| object_key(s)).collect()
+        };
+        Analyzer {
+            memo: Memo::new(engine),
+            ctx_crm: ctx.crm,
+            seq: 0,
+            counts: EventCounts::default(),
+            layers: LayerCounts::default(),
+            groups: map(),
+            overflow_groups: 0,
+            records: map(),
+            records_overflow: false,
+            seen_records: Distinct::with_cap(MAX_RECORDS),
+            failed_records: Distinct::with_cap(MAX_RECORDS),
+            objects: map(),
+            fields: map(),
+            runs: map(),
+            batches: map(),
+            batches_overflow: false,
+            crm_ids: map(),
+            reconnect_failed: Vec::new(),
+            auth_failures_without_record: 0,
+            last_ok_write_seq: 0,
+            last_auth_failure_seq: 0,
+            ok_writes: 0,
+            ok_writes_before_first_transport: None,
+            ok_writes_after_first_transport: 0,
+            transport_failures: 0,
+            first_transport: None,
+            largest_failed_batch: None,
+            smaller_batch_failed: None,
+            partial_events: Vec::new(),
+            id_shifts: Vec::new(),
+            duplicate_creates: Vec::new(),
+            readbacks: 0,
+            readback_records: Distinct::with_cap(MAX_RECORDS),
+            rewrites_by_rule: map(),
+            revenue_failures: Vec::new(),
+            revenue_nonblip: Vec::new(),
+            min_ts: None,
+            max_ts: None,
+            max_batch_size: None,
+            max_retry_after: None,
+            direction_seen: None,
+            crm_seen: None,
+            problems: Vec::new(),
+            problems_total: 0,
+            critical,
+        }
+    }
+
+    /// A line or file that could not be read. Counted, and the first ones kept.
+    pub fn problem(&mut self, malformed_line: bool, what: String) {
+        if malformed_line {
+            self.counts.malformed += 1;
+        }
+        self.problems_total += 1;
+        if self.problems.len() < 50 {
+            self.problems.push(what);
+        }
+    }
+
+    pub fn file_done(&mut self) {
+        self.counts.files += 1;
+    }
+
+    pub fn total_events(&self) -> u64 {
+        self.counts.total
+    }
+
+    pub fn failures(&self) -> u64 {
+        self.counts.failed + self.counts.partial + self.counts.changed_after_write
+    }
+
+    pub fn push(&mut self, ev: &Event<'_>) {
+        self.seq += 1;
+        self.counts.total += 1;
+        match ev.status {
+            Status::Ok => self.counts.ok += 1,
+            Status::Failed => self.counts.failed += 1,
+            Status::Partial => self.counts.partial += 1,
+            Status::Skipped => self.counts.skipped += 1,
+        }
+        if let Some(ts) = ev.ts {
+            self.min_ts = Some(self.min_ts.map_or(ts, |m| m.min(ts)));
+            self.max_ts = Some(self.max_ts.map_or(ts, |m| m.max(ts)));
+        }
+        if let Some(bs) = ev.batch_size {
+            self.max_batch_size = Some(self.max_batch_size.map_or(bs, |m| m.max(bs)));
+        }
+        if let Some(ra) = ev.retry_after {
+            self.max_retry_after = Some(self.max_retry_after.map_or(ra, |m| m.max(ra)));
+        }
+        if ev.direction.is_some() {
+            self.direction_seen = ev.direction;
+        }
+        if ev.crm.is_some() {
+            self.crm_seen = ev.crm;
+        }
+        let run_hash = ev.run.as_deref().map_or(0, hash_of);
+        let record_hash = ev.record.as_deref().filter(|r| !r.is_empty()).map(hash_of);
+        let is_write = !matches!(
+            ev.op,
+            Some(Op::Auth | Op::Reconnect | Op::Read | Op::Readback)
+        );
+        let ok_write = ev.status == Status::Ok && is_write;
+        if ok_write {
+            self.ok_writes += 1;
+            self.last_ok_write_seq = self.seq;
+            if self.first_transport.is_some() {
+                self.ok_writes_after_first_transport += 1;
+            }
+        }
+
+        // Runs.
+        if let Some(run) = ev.run.as_deref() {
+            let n = self.runs.len();
+            if n < MAX_NAMES || self.runs.contains_key(run) {
+                let stats = self.runs.entry(run.to_owned()).or_insert_with(|| RunStats {
+                    order: n,
+                    ..RunStats::default()
+                });
+                stats.events += 1;
+                if ok_write {
+                    stats.ok_writes += 1;
+                }
+            }
+        }
+
+        // Readbacks: what the CRM did after the write.
+        if ev.op == Some(Op::Readback) {
+            self.readbacks += 1;
+            if let Some(h) = record_hash {
+                self.readback_records.insert_hash(h);
+            }
+        }
+
+        // Records: attempts, reruns, creates.
+        if let Some(h) = record_hash {
+            self.seen_records.insert_hash(h);
+            let tracked = self.records.len() < MAX_RECORDS || self.records.contains_key(&h);
+            if tracked {
+                let st = self.records.entry(h).or_default();
+                if st.attempts == 0 {
+                    st.first_run = run_hash;
+                    st.last_run = run_hash;
+                    st.runs = 1;
+                } else if st.last_run != run_hash {
+                    st.last_run = run_hash;
+                    st.runs = st.runs.saturating_add(1);
+                }
+                if is_write {
+                    st.attempts = st.attempts.saturating_add(1);
+                }
+                if ok_write {
+                    st.ever_ok = true;
+                    st.last_failed = false;
+                    if let Some(id) = ev.crm_id.as_deref().filter(|s| !s.is_empty()) {
+                        let idh = hash_of(id);
+                        if matches!(ev.op, Some(Op::Create) | None) || ev.op == Some(Op::Upsert) {
+                            if st.created_crm_id != 0 && st.created_crm_id != idh {
+                                if !st.created_twice && self.duplicate_creates.len() < EXAMPLES {
+                                    self.duplicate_creates.push(ev.origin.clone());
+                                }
+                                st.created_twice = true;
+                            } else {
+                                st.created_crm_id = idh;
+                            }
+                        }
+                    }
+                }
+            } else {
+                self.records_overflow = true;
+            }
+        }
+
+        // The same CRM record arriving under another source key.
+        if let (Some(id), Some(rh)) = (ev.crm_id.as_deref().filter(|s| !s.is_empty()), record_hash)
+        {
+            self.note_crm_id(hash_of(id), rh, run_hash, &ev.origin);
+        }
+
+        // Objects.
+        let object = ev.object.as_deref().filter(|o| !o.is_empty());
+        if let Some(o) = object {
+            let n = self.objects.len();
+            if n < MAX_NAMES || self.objects.contains_key(o) {
+                self.objects.entry(o.to_owned()).or_default().events += 1;
+            }
+        }
+
+        // Batches, for partial writes.
+        if ev.batch.is_some() && is_write {
+            let key = hash_of(&(run_hash, ev.batch.as_deref().unwrap_or("")));
+            if self.batches.len() < MAX_BATCHES || self.batches.contains_key(&key) {
+                let b = self.batches.entry(key).or_default();
+                if ok_write {
+                    b.ok += 1;
+                    if b.first_ok.is_none() {
+                        b.first_ok = Some(ev.origin.clone());
+                    }
+                } else if ev.status.is_failure() {
+                    b.failed += 1;
+                    if b.first_failure.is_none() {
+                        b.first_failure = Some(ev.origin.clone());
+                    }
+                }
+            } else {
+                self.batches_overflow = true;
+            }
+        }
+        if ev.status == Status::Partial && self.partial_events.len() < EXAMPLES {
+            self.partial_events.push(ev.origin.clone());
+        }
+
+        if !ev.is_failure() {
+            return;
+        }
+        self.failure(ev, record_hash, run_hash, object);
+    }
+
+    fn note_crm_id(&mut self, idh: u64, rh: u64, run_hash: u64, origin: &Origin) {
+        match self.crm_ids.get(&idh) {
+            Some(&(other, ref first)) if other != rh => {
+                if self.id_shifts.len() < EXAMPLES {
+                    if self.id_shifts.is_empty() {
+                        self.id_shifts.push(first.clone());
+                    }
+                    self.id_shifts.push(origin.clone());
+                }
+                let _ = run_hash;
+            }
+            Some(_) => {}
+            None => {
+                if self.crm_ids.len() < MAX_RECORDS {
+                    self.crm_ids.insert(idh, (rh, origin.clone()));
+                }
+            }
+        }
+    }
+
+    fn failure(
+        &mut self,
+        ev: &Event<'_>,
+        record_hash: Option<u64>,
+        run_hash: u64,
+        object: Option<&str>,
+    ) {
+        let changed =
+            ev.op == Some(Op::Readback) && ev.changed.is_some() && !ev.status.is_failure();
+        if changed {
+            self.counts.changed_after_write += 1;
+        }
+        // Classify.
+        let (layer, code, fields, transient, rule, title, fix, fix_at_source, sig, example) =
+            if changed {
+                let ch = ev.changed.as_ref().cloned().unwrap_or_default();
+                let field = ch.field.as_deref().unwrap_or("a field").to_owned();
+                let by = ch.by.as_deref().unwrap_or("an automation").to_owned();
+                let entry = self
+                    .rewrites_by_rule
+                    .entry(by.clone())
+                    .or_insert_with(|| (Distinct::with_cap(MAX_RECORDS), Vec::new()));
+                if let Some(h) = record_hash {
+                    entry.0.insert_hash(h);
+                }
+                if entry.1.len() < EXAMPLES {
+                    entry.1.push(ev.origin.clone());
+                }
+                (
+                Layer::Workflow,
+                Some("CHANGED_AFTER_WRITE".to_owned()),
+                vec![field.clone()],
+                false,
+                Some("syncward.changed_after_write".to_owned()),
+                format!("The CRM changed {field} right after the write ({by})"),
+                "Freeze that automation and review its assignment logic; test one record again. If the same rule rewrites every test record, switch to the manual fallback.".to_owned(),
+                false,
+                format!("{field} rewritten after the write by {by}"),
+                format!(
+                    "{field} changed from {} to {} by {by}",
+                    ch.from.as_deref().unwrap_or("?"),
+                    ch.to.as_deref().unwrap_or("?")
+                ),
+            )
+            } else {
+                let text = ev.error_text();
+                let text: std::borrow::Cow<'_, str> = if text.trim().is_empty() {
+                    match ev.http_status {
+                        Some(s) => format!("HTTP {s}").into(),
+                        None => "(no error text)".into(),
+                    }
+                } else {
+                    text
+                };
+                let c = self.memo.classify(&Input {
+                    text: &text,
+                    crm: ev.crm.or(self.ctx_crm),
+                    http_status: ev.http_status,
+                });
+                let mut fields: Vec<String> = ev.fields.iter().map(|f| f.to_string()).collect();
+                if fields.is_empty() {
+                    fields = c.fields.clone();
+                }
+                let code = c
+                    .code
+                    .as_deref()
+                    .map(str::to_owned)
+                    .or_else(|| ev.code.as_deref().map(str::to_owned));
+                let at_source = c.rule.as_deref().is_some_and(decide::is_value_rule);
+                (
+                    c.layer,
+                    code,
+                    fields,
+                    c.transient,
+                    c.rule.as_deref().map(str::to_owned),
+                    c.title.to_string(),
+                    c.advice.to_string(),
+                    at_source,
+                    signature(&text),
+                    text.chars().take(500).collect::<String>(),
+                )
+            };
+
+        self.layers.add(layer, 1);
+        if let Some(h) = record_hash {
+            self.failed_records.insert_hash(h);
+            if let Some(st) = self.records.get_mut(&h) {
+                st.last_failed = true;
+                st.last_layer = Some(layer);
+            }
+        } else if layer == Layer::Auth {
+            self.auth_failures_without_record += 1;
+        }
+        if layer == Layer::Auth {
+            self.last_auth_failure_seq = self.seq;
+        }
+        if ev.op == Some(Op::Reconnect)
+            && ev.status.is_failure()
+            && self.reconnect_failed.len() < EXAMPLES
+        {
+            self.reconnect_failed.push(ev.origin.clone());
+        }
+
+        // Transport timeline.
+        if layer == Layer::Transport {
+            self.transport_failures += 1;
+            if self.first_transport.is_none() {
+                self.first_transport = Some(ev.origin.clone());
+                self.ok_writes_before_first_transport = Some(self.ok_writes);
+            }
+            if let Some(bs) = ev.batch_size {
+                match &self.largest_failed_batch {
+                    Some((largest, origin)) if bs < *largest => {
+                        if self.smaller_batch_failed.is_none() {
+                            self.smaller_batch_failed =
+                                Some((*largest, origin.clone(), bs, ev.origin.clone()));
+                        }
+                    }
+                    Some((largest, _)) if bs <= *largest => {}
+                    _ => self.largest_failed_batch = Some((bs, ev.origin.clone())),
+                }
+            }
+        }
+
+        // Runs.
+        if let Some(run) = ev.run.as_deref()
+            && let Some(stats) = self.runs.get_mut(run)
+        {
+            stats.failures += 1;
+            if layer == Layer::Dedupe {
+                stats.dedupe_failures += 1;
+            }
+        }
+
+        // Revenue objects.
+        if let Some(o) = object
+            && self.critical.iter().any(|c| *c == object_key(o))
+        {
+            if self.revenue_failures.len() < EXAMPLES {
+                self.revenue_failures.push(ev.origin.clone());
+            }
+            let blip = layer == Layer::Auth || (layer == Layer::Transport && transient);
+            if !blip && self.revenue_nonblip.len() < EXAMPLES {
+                self.revenue_nonblip.push(ev.origin.clone());
+            }
+        }
+
+        // Objects and fields.
+        if let Some(o) = object
+            && let Some(stats) = self.objects.get_mut(o)
+        {
+            stats.failures += 1;
+            if !stats.layers.contains(&layer) {
+                stats.layers.push(layer);
+            }
+            if stats.first_failure.is_none() {
+                stats.first_failure = Some(ev.origin.clone());
+            }
+        }
+        for f in &fields {
+            let n = self.fields.len();
+            if n >= MAX_NAMES && !self.fields.contains_key(f) {
+                continue;
+            }
+            let stats = self.fields.entry(f.clone()).or_default();
+            stats.failures += 1;
+            if !stats.layers.contains(&layer) {
+                stats.layers.push(layer);
+            }
+            if let Some(h) = record_hash
+                && stats.records.len() < 64
+                && !stats.records.contains(&h)
+            {
+                stats.records.push(h);
+            }
+            if stats.first_failure.is_none() {
+                stats.first_failure = Some(ev.origin.clone());
+            }
+        }
+
+        // Groups.
+        let side_effect =
+            code.as_deref().is_some_and(decide::is_side_effect_code) || ev.http_status == Some(412);
+        if !self.groups.contains_key(&sig) && self.groups.len() >= MAX_GROUPS {
+            self.overflow_groups += 1;
+            return;
+        }
+        let g = self.groups.entry(sig.clone()).or_insert_with(|| Group {
+            signature: sig,
+            layer,
+            code: code.clone(),
+            fields: Vec::new(),
+            objects: Vec::new(),
+            count: 0,
+            records: Vec::new(),
+            distinct: Distinct::with_cap(4096),
+            first: (ev.origin.clone(), ev.ts),
+            last: (ev.origin.clone(), ev.ts),
+            min_ts: None,
+            max_ts: None,
+            runs: Vec::new(),
+            max_attempt: 0,
+            transient,
+            rule: rule.clone(),
+            title: title.clone(),
+            fix: fix.clone(),
+            fix_at_source,
+            side_effect,
+            evidence: Vec::new(),
+            example,
+        });
+        g.count += 1;
+        g.last = (ev.origin.clone(), ev.ts);
+        if let Some(ts) = ev.ts {
+            g.min_ts = Some(g.min_ts.map_or(ts, |m| m.min(ts)));
+            g.max_ts = Some(g.max_ts.map_or(ts, |m| m.max(ts)));
+        }
+        for f in fields {
+            if g.fields.len() < 10 && !g.fields.contains(&f) {
+                g.fields.push(f);
+            }
+        }
+        if let Some(o) = object
+            && g.objects.len() < 10
+            && !g.objects.iter().any(|x| x == o)
+        {
+            g.objects.push(o.to_owned());
+        }
+        if let Some(h) = record_hash {
+            g.distinct.insert_hash(h);
+            if let Some(r) = ev.record.as_deref()
+                && g.records.len() < EXAMPLES
+                && !g.records.iter().any(|x| x == r)
+            {
+                g.records.push(r.to_owned());
+            }
+        }
+        if g.runs.len() < 16 && !g.runs.contains(&run_hash) {
+            g.runs.push(run_hash);
+        }
+        g.max_attempt = g.max_attempt.max(ev.attempt.unwrap_or(0));
+        if g.evidence.len() < EXAMPLES {
+            g.evidence.push(ev.origin.clone());
+        }
+    }
+
+    /// The diagnosis of everything pushed so far.
+    pub fn finish(self, ctx: &Context) -> Diagnosis {
+        decide::finish(self, ctx)
+    }
+}
+
+fn seen(o: &(Origin, Option<i64>)) -> Seen {
+    Seen {
+        at: o.0.to_string(),
+        ts: o.1.map(format_ts),
+    }
+}
+
+fn origins(list: &[Origin]) -> Vec<String> {
+    list.iter().map(Origin::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests;

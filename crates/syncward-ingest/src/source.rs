@@ -1,0 +1,60 @@
+//! Opening inputs: files or standard input, gzip detected by its magic bytes.
+
+use crate::IngestError;
+use std::io::{self, BufRead, BufReader, Read};
+
+pub type Input = Box<dyn BufRead>;
+
+const BUF: usize = 256 * 1024;
+
+pub fn open(path: &str) -> Result<Input, IngestError> {
+    if path == "-" {
+        return Ok(Box::new(BufReader::with_capacity(BUF, io::stdin())));
+    }
+    let file = std::fs::File::open(path).map_err(|source| IngestError::Open {
+        file: path.to_owned(),
+        source,
+    })?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(IngestError::Open {
+            file: path.to_owned(),
+            source: io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "is a directory, not a log file",
+            ),
+        });
+    }
+    Ok(Box::new(BufReader::with_capacity(BUF, file)))
+}
+
+pub fn maybe_gunzip(mut reader: Input, name: &str) -> Result<Input, IngestError> {
+    let head = reader.fill_buf().map_err(|source| IngestError::Read {
+        file: name.to_owned(),
+        line: 0,
+        source,
+    })?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        let gz = flate2::read::MultiGzDecoder::new(reader);
+        return Ok(Box::new(BufReader::with_capacity(
+            BUF,
+            GzErrors { inner: gz },
+        )));
+    }
+    Ok(reader)
+}
+
+/// Turns a corrupt gzip stream into a plain I/O error with a clear message.
+struct GzErrors<R> {
+    inner: R,
+}
+
+impl<R: Read> Read for GzErrors<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("the gzip data is damaged or cut short ({e})"),
+            )
+        })
+    }
+}

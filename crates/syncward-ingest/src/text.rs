@@ -1,0 +1,239 @@
+//! Plain text logs: the fallback when nothing else matches. Each line that
+//! carries an error becomes a failed event; a line that reports a success
+//! becomes an ok event; other lines are context and are not counted as events.
+//! A leading timestamp is parsed when present, and `key=value` hints
+//! (record, object, run, status) are picked up.
+
+use crate::source::Input;
+use crate::{IngestError, LineReader, Problem, Sink};
+use std::borrow::Cow;
+use std::sync::Arc;
+use syncward_core::event::{Status, parse_ts};
+use syncward_core::{Event, Origin};
+
+const ERROR_WORDS: &[&str] = &[
+    "error",
+    "fail",
+    "exception",
+    "fatal",
+    "critical",
+    "denied",
+    "refused",
+    "invalid",
+    "timed out",
+    "timeout",
+    "unable to",
+    "cannot",
+    "can't",
+    "rejected",
+    "not found",
+    "limit exceeded",
+    "too many requests",
+    "unauthorized",
+    "forbidden",
+    "duplicate",
+    "econnreset",
+    "etimedout",
+    "halted",
+    "missing",
+];
+const SUCCESS_WORDS: &[&str] = &[
+    "success",
+    "succeeded",
+    "synced",
+    "created",
+    "updated",
+    "upserted",
+    " ok ",
+    "status=ok",
+    "200 ok",
+    "completed",
+];
+
+pub fn read(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result<(), IngestError> {
+    let mut lines = LineReader::new(reader);
+    loop {
+        let line = match lines.next_line() {
+            Ok(Some(l)) => l,
+            Ok(None) => return Ok(()),
+            Err(source) => {
+                return Err(IngestError::Read {
+                    file: name.to_string(),
+                    line: 0,
+                    source,
+                });
+            }
+        };
+        let text = match line.text {
+            Ok(t) => t,
+            Err(e) => {
+                sink.problem(Problem {
+                    file: name.clone(),
+                    line: Some(line.number),
+                    message: e.to_string(),
+                });
+                continue;
+            }
+        };
+        if let Some(ev) = parse_line(
+            &text,
+            Origin {
+                file: name.clone(),
+                line: line.number,
+            },
+        ) {
+            sink.event(&ev);
+        }
+    }
+}
+
+pub fn parse_line(line: &str, origin: Origin) -> Option<Event<'_>> {
+    let trimmed = line.trim();
+    if trimmed.is_empty() {
+        return None;
+    }
+    let (ts, rest) = leading_ts(trimmed);
+    let lower = rest.to_ascii_lowercase();
+    let padded = format!(" {lower} ");
+    let status = if let Some(s) = hint(rest, "status").and_then(Status::parse_loose) {
+        s
+    } else if is_level(
+        rest,
+        &[
+            "ERROR", "FATAL", "CRITICAL", "SEVERE", "ERR", "CRIT", "EMERG", "ALERT",
+        ],
+    ) || ERROR_WORDS.iter().any(|w| lower.contains(w))
+    {
+        if is_level(rest, &["INFO", "DEBUG", "TRACE"])
+            && SUCCESS_WORDS.iter().any(|w| padded.contains(w))
+            && !lower.contains("error")
+        {
+            Status::Ok
+        } else {
+            Status::Failed
+        }
+    } else if SUCCESS_WORDS.iter().any(|w| padded.contains(w)) {
+        Status::Ok
+    } else {
+        return None;
+    };
+    let mut ev = Event::new(status, origin);
+    ev.ts = ts;
+    ev.record = hint(rest, "record")
+        .or_else(|| hint(rest, "record_id"))
+        .or_else(|| hint(rest, "email"))
+        .map(Cow::Borrowed);
+    ev.object = hint(rest, "object")
+        .or_else(|| hint(rest, "sobject"))
+        .map(Cow::Borrowed);
+    ev.run = hint(rest, "run")
+        .or_else(|| hint(rest, "job"))
+        .map(Cow::Borrowed);
+    ev.batch = hint(rest, "batch").map(Cow::Borrowed);
+    ev.batch_size = hint(rest, "batch_size").and_then(|s| s.parse().ok());
+    if status.is_failure() {
+        ev.message = Some(Cow::Borrowed(rest));
+    }
+    Some(ev)
+}
+
+/// A timestamp at the start of the line, with or without brackets.
+fn leading_ts(line: &str) -> (Option<i64>, &str) {
+    let l = line.trim_start_matches('[');
+    for len in [35usize, 32, 29, 28, 26, 25, 24, 23, 20, 19] {
+        if let Some(cand) = l.get(..len)
+            && let Some(ts) = parse_ts(cand)
+        {
+            let rest = l[len..].trim_start_matches([']', ' ', '\t', '|', '-', ':']);
+            return (Some(ts), rest.trim_start());
+        }
+    }
+    (None, line)
+}
+
+fn is_level(rest: &str, levels: &[&str]) -> bool {
+    rest.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(4)
+        .any(|w| levels.contains(&w))
+}
+
+/// `key=value` or `key: value` in the line.
+fn hint<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let mut from = 0;
+    while let Some(pos) = line[from..].find(key) {
+        let start = from + pos;
+        let before_ok = start == 0
+            || !line.as_bytes()[start - 1].is_ascii_alphanumeric()
+                && line.as_bytes()[start - 1] != b'_';
+        let after = &line[start + key.len()..];
+        if before_ok
+            && (after.starts_with('=') || after.starts_with(": ") || after.starts_with(':'))
+        {
+            let v = after
+                .trim_start_matches(['=', ':', ' '])
+                .trim_start_matches(['"', '\'']);
+            let end = v
+                .find(|c: char| {
+                    c.is_whitespace()
+                        || c == ','
+                        || c == ';'
+                        || c == '"'
+                        || c == '\''
+                        || c == ']'
+                        || c == ')'
+                })
+                .unwrap_or(v.len());
+            let value = v[..end].trim_end_matches([':', '.']);
+            if !value.is_empty() {
+                return Some(value);
+            }
+        }
+        from = start + key.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn o() -> Origin {
+        Origin {
+            file: Arc::from("app.log"),
+            line: 7,
+        }
+    }
+
+    #[test]
+    fn error_lines_with_timestamps_and_hints() {
+        let ev = parse_line("2026-03-01 10:00:05,120 ERROR sync record=lead-17 object=Lead: REQUIRED_FIELD_MISSING: Required fields are missing: [Company]", o()).expect("event");
+        assert_eq!(ev.status, Status::Failed);
+        assert_eq!(ev.ts, Some(1_772_359_205_120));
+        assert_eq!(ev.record.as_deref(), Some("lead-17"));
+        assert_eq!(ev.object.as_deref(), Some("Lead"));
+        assert!(
+            ev.message
+                .as_deref()
+                .is_some_and(|m| m.starts_with("ERROR sync"))
+        );
+    }
+
+    #[test]
+    fn success_and_context_lines() {
+        assert_eq!(
+            parse_line(
+                "[2026-03-01T10:00:00Z] INFO contact synced record=a@b.co",
+                o()
+            )
+            .map(|e| e.status),
+            Some(Status::Ok)
+        );
+        assert!(parse_line("starting job with 200 records", o()).is_none());
+        assert!(parse_line("   ", o()).is_none());
+        assert_eq!(
+            parse_line("Error: read ECONNRESET", o()).map(|e| e.status),
+            Some(Status::Failed)
+        );
+    }
+}
