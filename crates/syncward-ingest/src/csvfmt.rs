@@ -330,18 +330,14 @@ pub fn split_sf_error(err: &str) -> (Option<&str>, Vec<&str>) {
     let mut fields = Vec::new();
     if let Some(body) = e.strip_suffix("--").map(str::trim_end)
         && code.is_some()
+        && let Some(tail) = body.rsplit(':').next().map(str::trim)
+        && (!tail.contains(' ') || tail.contains(','))
     {
-        if let Some(tail) = body.rsplit(':').next() {
-            let tail = tail.trim();
-            if !tail.contains(' ') || tail.contains(',') {
-                fields.extend(tail.split(',').map(str::trim).filter(|x| {
-                    !x.is_empty()
-                        && !x.contains(' ')
-                        && x.bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
-                }));
-            }
-        }
+        fields.extend(tail.split(',').map(str::trim).filter(|x| {
+            !x.is_empty()
+                && x.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        }));
     }
     (code, fields)
 }

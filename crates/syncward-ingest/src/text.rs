@@ -95,6 +95,7 @@ pub fn parse_line(line: &str, origin: Origin) -> Option<Event<'_>> {
     let (ts, rest) = leading_ts(trimmed);
     let lower = rest.to_ascii_lowercase();
     let padded = format!(" {lower} ");
+    let informational = is_level(rest, &["INFO", "DEBUG", "TRACE", "NOTICE", "VERBOSE"]);
     let status = if let Some(s) = hint(rest, "status").and_then(Status::parse_loose) {
         s
     } else if is_level(
@@ -102,16 +103,17 @@ pub fn parse_line(line: &str, origin: Origin) -> Option<Event<'_>> {
         &[
             "ERROR", "FATAL", "CRITICAL", "SEVERE", "ERR", "CRIT", "EMERG", "ALERT",
         ],
-    ) || ERROR_WORDS.iter().any(|w| lower.contains(w))
-    {
-        if is_level(rest, &["INFO", "DEBUG", "TRACE"])
-            && SUCCESS_WORDS.iter().any(|w| padded.contains(w))
-            && !lower.contains("error")
-        {
+    ) {
+        Status::Failed
+    } else if informational {
+        // Summaries such as "INFO job finished: 4 ok, 2 failed" are context.
+        if SUCCESS_WORDS.iter().any(|w| padded.contains(w)) {
             Status::Ok
         } else {
-            Status::Failed
+            return None;
         }
+    } else if ERROR_WORDS.iter().any(|w| lower.contains(w)) {
+        Status::Failed
     } else if SUCCESS_WORDS.iter().any(|w| padded.contains(w)) {
         Status::Ok
     } else {

@@ -19,6 +19,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Read sync logs and say which layer failed, how wide, which stop rules apply, and the one next move.
+    Diagnose(DiagnoseArgs),
     /// Classify error texts: JSON Lines {"text","crm"?,"http_status"?} on stdin -> one JSON line each.
     Classify(ClassifyArgs),
     /// Show the classifier's rules.
@@ -29,6 +31,56 @@ pub enum Command {
 pub enum Format {
     Text,
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    /// Log files (any mix of formats; gzip is fine). `-` or none reads standard input.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<String>,
+    /// text for people, json for machines, markdown for a ticket (a runbook).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Force the input format instead of detecting it from the content.
+    #[arg(long, default_value = "auto", value_parser = input_format_names())]
+    pub input_format: String,
+    #[command(flatten)]
+    pub context: ContextArgs,
+}
+
+fn input_format_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(syncward_ingest::Format::NAMES.iter().map(|(n, _)| *n))
+}
+
+/// What the logs cannot show. Flags override `syncward.toml`.
+#[derive(Debug, Args, Default)]
+pub struct ContextArgs {
+    /// Sync direction: source_to_crm, crm_to_source or bi.
+    #[arg(long)]
+    pub direction: Option<String>,
+    /// The one person who owns this repair.
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Objects whose failures call for the manual fallback (comma separated).
+    /// Default: deals, opportunities, quotes, invoices, contracts, orders, subscriptions.
+    #[arg(long, value_delimiter = ',')]
+    pub critical_objects: Vec<String>,
+    /// Minutes already spent on this repair.
+    #[arg(long)]
+    pub minutes_spent: Option<u32>,
+    /// The CRM, when the logs do not say (salesforce, hubspot, zoho, dynamics, pipedrive).
+    #[arg(long)]
+    pub crm: Option<String>,
+    /// Settings file (default: ./syncward.toml when it exists).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

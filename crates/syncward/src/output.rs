@@ -40,6 +40,14 @@ impl Style {
         self.wrap("1", s)
     }
 
+    pub fn red(&self, s: &str) -> String {
+        self.wrap("1;31", s)
+    }
+
+    pub fn green(&self, s: &str) -> String {
+        self.wrap("1;32", s)
+    }
+
     pub fn yellow(&self, s: &str) -> String {
         self.wrap("1;33", s)
     }

@@ -313,8 +313,8 @@ impl Classifier {
             r":([A-Za-z_][\w.]*(?:,[A-Za-z_][\w.]*)*) --\s*$",
             // JSON "fields":["A","B"]
             r#""fields"\s*:\s*\[\s*("[^\]]+)\]"#,
-            // Salesforce [LastName, Company]
-            r"\[([A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*)\]",
+            // Salesforce "...: [LastName, Company]"
+            r":\s*\[([A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*)\]",
             // column 'X__c', property "foo", field "Search Value", attribute 'x'
             r#"(?:column|field|property|attribute|api_name|propertyName)"?\s*[:=]?\s*['"]([^'"]{1,80})['"]"#,
         ]

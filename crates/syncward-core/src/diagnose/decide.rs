@@ -3,18 +3,14 @@
 
 use super::*;
 
-/// Rules whose failures mean the source app wrote a bad value that the
-/// CRM's rule rightly refuses (type, format, option): fix it at the source.
+/// Rules whose failures mean the source app wrote a value of the wrong type
+/// or format that the CRM rightly refuses (text into a number, a malformed
+/// date): fix the rule in the source app. Picklists, required and unknown
+/// fields are mapping problems: remap.
 pub(super) fn is_value_rule(rule: &str) -> bool {
     matches!(
         rule,
-        "salesforce.type_mismatch"
-            | "salesforce.restricted_picklist"
-            | "hubspot.invalid_option"
-            | "hubspot.invalid_date"
-            | "hubspot.number_format"
-            | "zoho.invalid_data"
-            | "generic.format"
+        "salesforce.type_mismatch" | "hubspot.invalid_date" | "hubspot.number_format"
     )
 }
 
@@ -117,11 +113,7 @@ pub(super) fn finish(a: Analyzer<'_>, ctx: &Context) -> Diagnosis {
         .into_iter()
         .find(|&l| has(l) && live[l as usize])
         .or_else(|| checklist.into_iter().find(|&l| has(l)))
-        .unwrap_or(if a.failures() > 0 {
-            Layer::Unknown
-        } else {
-            Layer::Unknown
-        });
+        .unwrap_or(Layer::Unknown);
     let failures = a.failures();
 
     // Fields failing on several records (mapping-level).
@@ -159,14 +151,15 @@ pub(super) fn finish(a: Analyzer<'_>, ctx: &Context) -> Diagnosis {
     let mut patterns: Vec<Pattern> = Vec::new();
     let writes_moved = a.ok_writes > 0;
     if failures > 0 {
-        if has(Layer::Auth) && (!writes_moved || a.last_auth_failure_seq > a.last_ok_write_seq) {
-            add(&mut patterns, Pattern::AllObjectsFail);
-        } else if !writes_moved
+        let auth_breaks_all =
+            has(Layer::Auth) && (!writes_moved || a.last_auth_failure_seq > a.last_ok_write_seq);
+        // Nothing moved and every failure is the same unexplained one.
+        let all_fail_alike = !writes_moved
             && failures >= 2
             && mapping_fields.is_empty()
-            && cause_layers.iter().all(|l| *l == cause_layers[0])
-            && matches!(cause_layers.first(), Some(Layer::Unknown))
-        {
+            && !cause_layers.is_empty()
+            && cause_layers.iter().all(|l| *l == Layer::Unknown);
+        if auth_breaks_all || all_fail_alike {
             add(&mut patterns, Pattern::AllObjectsFail);
         }
         if !mapping_fields.is_empty() {
@@ -195,9 +188,20 @@ pub(super) fn finish(a: Analyzer<'_>, ctx: &Context) -> Diagnosis {
         {
             add(&mut patterns, Pattern::DuplicatesAfterReruns);
         }
-        let failed_causal_records = records_failed;
-        if patterns.is_empty() && failed_causal_records == 1 && records_seen >= 2 {
+        if patterns.is_empty() && records_failed == 1 && records_seen >= 2 {
             add(&mut patterns, Pattern::IsolatedRecord);
+        }
+        // Every other layer still failing adds its own row of the table.
+        for layer in checklist {
+            if layer == Layer::Record && !patterns.is_empty() {
+                continue;
+            }
+            if has(layer)
+                && live[layer as usize]
+                && !patterns.iter().any(|p| p.layer() == Some(layer))
+            {
+                add(&mut patterns, row_for(layer));
+            }
         }
         if patterns.is_empty() {
             // No shape of its own: the primary layer's row of the table.
@@ -250,7 +254,11 @@ pub(super) fn finish(a: Analyzer<'_>, ctx: &Context) -> Diagnosis {
             == 1
     {
         Scope::SingleField
-    } else if objects_failed.len() >= 2 || (!writes_moved && records_failed >= 2) {
+    } else if objects_failed.len() >= 2
+        || (!writes_moved
+            && records_failed >= 2
+            && matches!(primary_layer, Layer::Auth | Layer::Unknown))
+    {
         Scope::AllObjects
     } else {
         Scope::SingleObject
@@ -404,8 +412,10 @@ pub(super) fn finish(a: Analyzer<'_>, ctx: &Context) -> Diagnosis {
             .unwrap_or_default(),
     );
 
-    let log_span_ms = match (a.min_ts, a.max_ts) {
-        (Some(x), Some(y)) if runs_seen >= 2 => y - x,
+    // Repair time the logs show: from the first failure to the last, when
+    // the failures span more than one run (someone kept trying).
+    let log_span_ms = match (a.failure_min_ts, a.failure_max_ts) {
+        (Some(x), Some(y)) if a.runs_with_failures.len() >= 2 => y - x,
         _ => 0,
     };
     let hour_spent = minutes.is_some_and(|m| m >= 60) || log_span_ms >= HOUR_MS;
@@ -636,10 +646,7 @@ pub(super) fn finish(a: Analyzer<'_>, ctx: &Context) -> Diagnosis {
             }
         }
     };
-    let decision_layer = match action {
-        Action::Escalate | Action::ReviewLogs | Action::None => primary_layer,
-        _ => primary_layer,
-    };
+    let decision_layer = primary_layer;
 
     let mut forbidden = Vec::new();
     if tripped(StopRuleId::ThreeIdenticalFailures)
@@ -661,6 +668,16 @@ pub(super) fn finish(a: Analyzer<'_>, ctx: &Context) -> Diagnosis {
         forbidden.push("no further batch-size changes".to_owned());
     }
 
+    // A stop rule forbids moves; it does not replace the fix for the layer.
+    let layer_fix = matches!(
+        action,
+        Action::Escalate | Action::ManualFallback | Action::ReviewLogs
+    )
+    .then(|| {
+        top.filter(|_| primary_layer != Layer::Unknown)
+            .map(|g| g.fix.clone())
+    })
+    .flatten();
     let then = then_steps(
         action,
         ctx,
@@ -668,6 +685,7 @@ pub(super) fn finish(a: Analyzer<'_>, ctx: &Context) -> Diagnosis {
         test_record.as_deref(),
         partial,
         tripped(StopRuleId::IdSourceShifted),
+        layer_fix,
     );
 
     let mut groups_out: Vec<GroupReport> = groups
@@ -719,7 +737,7 @@ pub(super) fn finish(a: Analyzer<'_>, ctx: &Context) -> Diagnosis {
 
     Diagnosis {
         events: a.counts.clone(),
-        primary_layer,
+        primary_layer: (failures > 0).then_some(primary_layer),
         layers,
         pattern,
         patterns,
@@ -753,6 +771,18 @@ pub(super) fn finish(a: Analyzer<'_>, ctx: &Context) -> Diagnosis {
     }
 }
 
+/// The seed table's row for a layer.
+fn row_for(layer: Layer) -> Pattern {
+    match layer {
+        Layer::Auth => Pattern::AllObjectsFail,
+        Layer::Mapping => Pattern::FieldAcrossRecords,
+        Layer::Transport => Pattern::StartsThenTimesOut,
+        Layer::Workflow => Pattern::LandsThenChanges,
+        Layer::Dedupe => Pattern::DuplicatesAfterReruns,
+        Layer::Record | Layer::Unknown => Pattern::IsolatedRecord,
+    }
+}
+
 fn add(patterns: &mut Vec<Pattern>, p: Pattern) {
     if !patterns.contains(&p) {
         patterns.push(p);
@@ -780,6 +810,7 @@ fn then_steps(
     test_record: Option<&str>,
     partial: bool,
     id_shifted: bool,
+    layer_fix: Option<String>,
 ) -> Vec<String> {
     if action == Action::None {
         return vec!["Keep the sync running; nothing to repair.".into()];
@@ -801,6 +832,11 @@ fn then_steps(
         Action::ReviewLogs => steps.push("Compare the CRM's audit trail with the source app's log for the failing records to find where the failure starts.".into()),
         Action::ManualFallback => steps.push("Process today's records by hand (export the review queue in the CRM's import format), and return to the root cause with one set of logs.".into()),
         _ => {}
+    }
+    if let Some(fix) = layer_fix {
+        steps.push(format!(
+            "The cause still needs its own fix, as a scheduled repair: {fix}"
+        ));
     }
     let test = match test_record {
         Some(r) => format!(

@@ -181,6 +181,9 @@ pub struct Analyzer<'c> {
     revenue_nonblip: Vec<Origin>,
     min_ts: Option<i64>,
     max_ts: Option<i64>,
+    failure_min_ts: Option<i64>,
+    failure_max_ts: Option<i64>,
+    runs_with_failures: Vec<u64>,
     max_batch_size: Option<u32>,
     max_retry_after: Option<u32>,
     direction_seen: Option<Direction>,
@@ -236,6 +239,9 @@ impl<'c> Analyzer<'c> {
             revenue_nonblip: Vec::new(),
             min_ts: None,
             max_ts: None,
+            failure_min_ts: None,
+            failure_max_ts: None,
+            runs_with_failures: Vec::new(),
             max_batch_size: None,
             max_retry_after: None,
             direction_seen: None,
@@ -519,7 +525,27 @@ impl<'c> Analyzer<'c> {
                 )
             };
 
+        // A vendor code with its fields names a failure exactly, whatever
+        // value each record carried ("bad value ...: Webinar" and "...: web"
+        // are one failure); otherwise the text's signature does.
+        let sig = match (&code, layer) {
+            (Some(c), l)
+                if !fields.is_empty()
+                    && !matches!(l, Layer::Workflow | Layer::Unknown)
+                    && !c.starts_with("HTTP") =>
+            {
+                format!("{c} [{}]", fields.join(", "))
+            }
+            _ => sig,
+        };
         self.layers.add(layer, 1);
+        if let Some(ts) = ev.ts {
+            self.failure_min_ts = Some(self.failure_min_ts.map_or(ts, |m| m.min(ts)));
+            self.failure_max_ts = Some(self.failure_max_ts.map_or(ts, |m| m.max(ts)));
+        }
+        if self.runs_with_failures.len() < 64 && !self.runs_with_failures.contains(&run_hash) {
+            self.runs_with_failures.push(run_hash);
+        }
         if let Some(h) = record_hash {
             self.failed_records.insert_hash(h);
             if let Some(st) = self.records.get_mut(&h) {
@@ -677,7 +703,7 @@ impl<'c> Analyzer<'c> {
             g.runs.push(run_hash);
         }
         g.max_attempt = g.max_attempt.max(ev.attempt.unwrap_or(0));
-        if g.evidence.len() < EXAMPLES {
+        if g.evidence.len() < EXAMPLES && g.evidence.last() != Some(&ev.origin) {
             g.evidence.push(ev.origin.clone());
         }
     }

@@ -7,7 +7,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize)]
 pub struct Diagnosis {
     pub events: EventCounts,
-    pub primary_layer: Layer,
+    /// The layer to fix first; null when nothing failed.
+    pub primary_layer: Option<Layer>,
     pub layers: LayerCounts,
     pub pattern: Pattern,
     /// Every pattern seen (more than one makes `pattern` "mixed").

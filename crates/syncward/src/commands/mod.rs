@@ -1,4 +1,6 @@
 mod classify;
+mod context;
+mod diagnose;
 mod rules;
 
 use crate::cli::{Cli, Command};
@@ -29,6 +31,7 @@ impl From<Outcome> for std::process::ExitCode {
 
 pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
+        Command::Diagnose(args) => diagnose::run(&classifier(&cli.rules)?, args),
         Command::Classify(args) => classify::run(&classifier(&cli.rules)?, args),
         Command::Rules(args) => rules::run(&classifier(&cli.rules)?, args),
     }
