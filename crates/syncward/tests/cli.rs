@@ -230,3 +230,348 @@ fn rules_list_json_is_one_object_per_rule() {
             .all(|l| l["id"].is_string() && l["layer"].is_string())
     );
 }
+
+// ---- diagnose ---------------------------------------------------------------
+
+fn diagnose_json(args: &[&str], code: i32) -> Value {
+    let out = syncward()
+        .arg("diagnose")
+        .args(args)
+        .args(["--format", "json"])
+        .current_dir(repo_file(""))
+        .assert()
+        .code(code);
+    serde_json::from_slice(&out.get_output().stdout)
+        .expect("diagnose --format json prints one JSON object")
+}
+
+#[test]
+fn diagnose_json_contract_keys() {
+    let d = diagnose_json(
+        &[
+            "examples/logs/picklist-failedResults.csv",
+            "examples/logs/picklist-successfulResults.csv",
+        ],
+        1,
+    );
+    for key in [
+        "events",
+        "primary_layer",
+        "layers",
+        "pattern",
+        "blast_radius",
+        "groups",
+        "stop_rules",
+        "decision",
+    ] {
+        assert!(d.get(key).is_some(), "missing {key}");
+    }
+    for key in ["total", "ok", "failed", "malformed"] {
+        assert!(d["events"][key].is_u64(), "events.{key}");
+    }
+    assert_eq!(d["events"]["total"], 7);
+    assert_eq!(d["primary_layer"], "mapping");
+    for layer in [
+        "auth",
+        "mapping",
+        "transport",
+        "workflow",
+        "dedupe",
+        "record",
+        "unknown",
+    ] {
+        assert!(d["layers"][layer].is_u64(), "layers.{layer}");
+    }
+    assert_eq!(d["blast_radius"]["scope"], "single_field");
+    for key in ["records_failed", "records_seen", "objects_seen", "runs"] {
+        assert!(d["blast_radius"][key].is_u64(), "blast_radius.{key}");
+    }
+    let g = &d["groups"][0];
+    for key in [
+        "signature",
+        "layer",
+        "code",
+        "fields",
+        "objects",
+        "count",
+        "records",
+        "first_seen",
+        "last_seen",
+        "transient",
+        "fix",
+    ] {
+        assert!(g.get(key).is_some(), "groups[0].{key}");
+    }
+    assert_eq!(g["fields"], serde_json::json!(["LeadSource"]));
+    assert_eq!(g["count"], 3);
+    assert!(g["records"].as_array().expect("records").len() <= 5);
+    let rules = d["stop_rules"].as_array().expect("stop_rules");
+    assert_eq!(rules.len(), 10);
+    for r in rules {
+        assert!(r["id"].is_string() && r["tripped"].is_boolean() && r["evidence"].is_array());
+    }
+    for key in ["action", "reason", "evidence", "then"] {
+        assert!(d["decision"].get(key).is_some(), "decision.{key}");
+    }
+    assert_eq!(d["decision"]["action"], "remap");
+}
+
+#[test]
+fn diagnose_each_example_log_gets_the_seeds_move() {
+    for (file, layer, pattern, action) in [
+        (
+            "examples/logs/auth-expired.jsonl",
+            "auth",
+            "all_objects_fail",
+            "reconnect",
+        ),
+        (
+            "examples/logs/auth-reconnect-failed.jsonl",
+            "auth",
+            "all_objects_fail",
+            "escalate",
+        ),
+        (
+            "examples/logs/hubspot-token.har",
+            "auth",
+            "all_objects_fail",
+            "escalate",
+        ),
+        (
+            "examples/logs/dataloader-error.csv",
+            "mapping",
+            "field_across_records",
+            "remap",
+        ),
+        (
+            "examples/logs/connector.log",
+            "mapping",
+            "field_across_records",
+            "manual_fallback",
+        ),
+        (
+            "examples/logs/rate-limited-http.jsonl",
+            "transport",
+            "starts_then_times_out",
+            "reduce_batch",
+        ),
+        (
+            "examples/logs/owner-rewritten.jsonl",
+            "workflow",
+            "lands_then_changes",
+            "manual_fallback",
+        ),
+        (
+            "examples/logs/duplicates-after-rerun.jsonl",
+            "dedupe",
+            "duplicates_after_reruns",
+            "reconcile_keys",
+        ),
+        (
+            "examples/logs/one-bad-record.csv",
+            "record",
+            "isolated_record",
+            "fix_record",
+        ),
+    ] {
+        let d = diagnose_json(&[file], 1);
+        assert_eq!(d["primary_layer"], layer, "{file}");
+        assert_eq!(d["pattern"], pattern, "{file}");
+        assert_eq!(d["decision"]["action"], action, "{file}");
+        assert!(
+            d["decision"]["evidence"]
+                .as_array()
+                .is_some_and(|e| !e.is_empty()),
+            "{file} cites evidence"
+        );
+    }
+}
+
+#[test]
+fn diagnose_healthy_log_exits_0() {
+    let d = diagnose_json(&["examples/logs/picklist-successfulResults.csv"], 0);
+    assert_eq!(d["decision"]["action"], "none");
+    assert_eq!(d["pattern"], "none");
+    assert!(d["primary_layer"].is_null());
+}
+
+#[test]
+fn diagnose_reads_stdin_and_gzip() {
+    let log = std::fs::read(repo_file("examples/logs/auth-expired.jsonl")).expect("example");
+    let out = syncward()
+        .args(["diagnose", "--format", "json"])
+        .write_stdin(log.clone())
+        .assert()
+        .code(1);
+    let d: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert_eq!(d["decision"]["action"], "reconnect");
+    assert_eq!(d["groups"][0]["evidence"][0], "stdin:1");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gz = dir.path().join("auth.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).expect("create"),
+        flate2::Compression::fast(),
+    );
+    std::io::Write::write_all(&mut enc, &log).expect("write");
+    enc.finish().expect("finish");
+    let d = diagnose_json(&[gz.to_str().expect("utf8 path")], 1);
+    assert_eq!(d["events"]["total"], 5);
+}
+
+#[test]
+fn diagnose_bad_lines_are_reported_with_file_and_line_and_the_rest_counts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("mixed.jsonl");
+    let mut data = b"{\"status\":\"ok\",\"record\":\"a\"}\n{\"status\":\"failed\",\"record\":\"b\",\"code\":\"INVALID_SESSION_ID\"\n".to_vec();
+    data.extend_from_slice(b"\xff\xfe not utf8\n");
+    data.extend(std::iter::repeat_n(b'x', 2 << 20));
+    data.extend_from_slice(b"\n{\"status\":\"failed\",\"record\":\"c\",\"message\":\"Session expired or invalid\",\"code\":\"INVALID_SESSION_ID\"}\n");
+    std::fs::write(&f, data).expect("write");
+    let d = diagnose_json(&[f.to_str().expect("utf8")], 1);
+    assert_eq!(d["events"]["total"], 2);
+    assert_eq!(d["events"]["malformed"], 3);
+    let problems: Vec<&str> = d["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("mixed.jsonl:2:") && p.contains("not a JSON event")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("mixed.jsonl:3:") && p.contains("UTF-8")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("mixed.jsonl:4:") && p.contains("longer than")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn diagnose_unreadable_file_exits_2_and_the_others_still_count() {
+    let out = syncward()
+        .current_dir(repo_file(""))
+        .args([
+            "diagnose",
+            "--format",
+            "json",
+            "examples/logs/auth-expired.jsonl",
+            "no/such/file.csv",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no/such/file.csv: cannot open"));
+    let d: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert_eq!(d["events"]["total"], 5);
+    assert_eq!(d["decision"]["action"], "reconnect");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "").expect("write");
+    let out = syncward().args(["diagnose"]).arg(&empty).assert().code(2);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(text.contains("the file is empty"), "{text}");
+}
+
+#[test]
+fn diagnose_context_flags_and_config_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        repo_file("examples/logs/dataloader-error.csv"),
+        dir.path().join("errors.csv"),
+    )
+    .expect("copy");
+    std::fs::write(
+        dir.path().join("syncward.toml"),
+        "[context]\nowner = \"Dana\"\ndirection = \"bi\"\n",
+    )
+    .expect("write");
+    let out = syncward()
+        .current_dir(dir.path())
+        .args(["diagnose", "errors.csv", "--format", "json"])
+        .assert()
+        .code(1);
+    let d: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert_eq!(d["context"]["owner"], "Dana");
+    let then = d["decision"]["then"].to_string();
+    assert!(
+        then.contains("Dana owns this repair") && then.contains("one direction first"),
+        "{then}"
+    );
+    // A flag overrides the file.
+    let out = syncward()
+        .current_dir(dir.path())
+        .args([
+            "diagnose",
+            "errors.csv",
+            "--format",
+            "json",
+            "--owner",
+            "Sam",
+            "--minutes-spent",
+            "90",
+        ])
+        .assert()
+        .code(1);
+    let d: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert_eq!(d["context"]["owner"], "Sam");
+    assert_eq!(d["decision"]["action"], "escalate");
+    syncward()
+        .current_dir(dir.path())
+        .args(["diagnose", "errors.csv", "--direction", "sideways"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("unknown direction 'sideways'"));
+    std::fs::write(dir.path().join("syncward.toml"), "[context]\nowner = 3\n").expect("write");
+    syncward()
+        .current_dir(dir.path())
+        .args(["diagnose", "errors.csv"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "syncward.toml is not a valid syncward.toml",
+        ));
+}
+
+#[test]
+fn diagnose_text_and_markdown_snapshots() {
+    let text = syncward()
+        .current_dir(repo_file(""))
+        .args([
+            "diagnose",
+            "examples/logs/picklist-failedResults.csv",
+            "examples/logs/picklist-successfulResults.csv",
+        ])
+        .assert()
+        .code(1);
+    insta::assert_snapshot!(
+        "diagnose_text_picklist",
+        String::from_utf8_lossy(&text.get_output().stdout)
+    );
+    let md = syncward()
+        .current_dir(repo_file(""))
+        .args([
+            "diagnose",
+            "examples/logs/owner-rewritten.jsonl",
+            "--format",
+            "markdown",
+            "--owner",
+            "Dana (ops)",
+        ])
+        .assert()
+        .code(1);
+    insta::assert_snapshot!(
+        "diagnose_markdown_workflow",
+        String::from_utf8_lossy(&md.get_output().stdout)
+    );
+}

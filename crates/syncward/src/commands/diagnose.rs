@@ -97,7 +97,7 @@ pub fn run(engine: &Classifier, args: DiagnoseArgs) -> Result<Outcome> {
         return Ok(Outcome::CouldNotRun);
     }
     Ok(
-        if diagnosis.events.total == 0 && diagnosis.events.malformed > 0 {
+        if diagnosis.events.total == 0 && !diagnosis.problems.is_empty() {
             Outcome::CouldNotRun
         } else if diagnosis.decision.action == syncward_core::diagnose::Action::None {
             Outcome::Clean

@@ -32,6 +32,19 @@ pub fn write(out: &mut impl Write, d: &Diagnosis, files: &[String]) -> io::Resul
     )?;
     writeln!(out)?;
 
+    if e.total == 0 {
+        writeln!(
+            out,
+            "{}",
+            s.yellow("No sync events were found in the input, so there is nothing to diagnose.")
+        )?;
+        writeln!(
+            out,
+            "Check that these are the sync's logs or result files (see the README for the formats syncward reads)."
+        )?;
+        problems(out, d, &s)?;
+        return Ok(());
+    }
     if d.decision.action == Action::None {
         writeln!(out, "{}", s.green("Nothing failed."))?;
         writeln!(
@@ -222,7 +235,7 @@ fn problems(out: &mut impl Write, d: &Diagnosis, s: &Style) -> io::Result<()> {
     writeln!(
         out,
         "{}",
-        s.bold("Lines syncward could not read (skipped, and counted above)")
+        s.bold("Input syncward could not read (skipped, and counted above)")
     )?;
     for p in d.problems.iter().take(10) {
         writeln!(out, "  {p}")?;

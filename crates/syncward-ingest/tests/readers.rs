@@ -1,0 +1,308 @@
+//! Reader tests per format, with fixtures written from the vendors'
+//! documented shapes (shared/reference/crm-error-formats.md).
+
+use std::io::Write;
+use syncward_core::event::{Op, Status};
+use syncward_core::{Crm, Event};
+use syncward_ingest::{Format, Problem, Sink, read_input};
+
+#[derive(Default)]
+struct Got {
+    events: Vec<Owned>,
+    problems: Vec<Problem>,
+}
+
+#[derive(Debug, Clone)]
+struct Owned {
+    status: Status,
+    record: Option<String>,
+    crm_id: Option<String>,
+    crm: Option<Crm>,
+    object: Option<String>,
+    op: Option<Op>,
+    code: Option<String>,
+    message: Option<String>,
+    fields: Vec<String>,
+    http: Option<u16>,
+    batch_size: Option<u32>,
+    at: String,
+    retry_after: Option<u32>,
+}
+
+impl Sink for Got {
+    fn event(&mut self, e: &Event<'_>) {
+        self.events.push(Owned {
+            status: e.status,
+            record: e.record.as_deref().map(str::to_owned),
+            crm_id: e.crm_id.as_deref().map(str::to_owned),
+            crm: e.crm,
+            object: e.object.as_deref().map(str::to_owned),
+            op: e.op,
+            code: e.code.as_deref().map(str::to_owned),
+            message: e.message.as_deref().map(str::to_owned),
+            fields: e.fields.iter().map(|f| f.to_string()).collect(),
+            http: e.http_status,
+            batch_size: e.batch_size,
+            at: e.origin.to_string(),
+            retry_after: e.retry_after,
+        });
+    }
+    fn problem(&mut self, p: Problem) {
+        self.problems.push(p);
+    }
+}
+
+fn read(name: &str, content: &[u8]) -> (Got, Option<Format>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(name);
+    std::fs::File::create(&path)
+        .and_then(|mut f| f.write_all(content))
+        .expect("write");
+    let mut got = Got::default();
+    let summary =
+        read_input(path.to_str().expect("utf8"), Format::Auto, &mut got).expect("readable");
+    (got, summary.format)
+}
+
+#[test]
+fn hubspot_batch_upsert_207_becomes_one_event_per_record() {
+    let line = serde_json::json!({
+        "ts": "2026-11-30T10:00:00Z", "method": "POST",
+        "url": "https://api.hubapi.com/crm/v3/objects/contacts/batch/create",
+        "status": 207,
+        "request": {"inputs": [
+            {"properties": {"email": "a@x.io"}, "objectWriteTraceId": "t1"},
+            {"properties": {"email": "b@x.io"}, "objectWriteTraceId": "t2"},
+            {"properties": {"email": "c@x.io"}, "objectWriteTraceId": "t3"}]},
+        "response": {"status": "COMPLETE",
+            "results": [{"id": "101", "properties": {"email": "a@x.io"}}, {"id": "102", "properties": {"email": "b@x.io"}}],
+            "numErrors": 1,
+            "errors": [{"status": "error", "category": "VALIDATION_ERROR", "message": "Property values were not valid",
+                        "context": {"objectWriteTraceId": ["t3"]},
+                        "errors": [{"message": "Email address c@x.io is invalid", "code": "INVALID_EMAIL", "context": {"propertyName": ["email"]}}]}]}
+    });
+    let (got, format) = read("exchanges.jsonl", format!("{line}\n").as_bytes());
+    assert_eq!(format, Some(Format::Http));
+    assert_eq!(got.events.len(), 3);
+    let ok: Vec<_> = got
+        .events
+        .iter()
+        .filter(|e| e.status == Status::Ok)
+        .collect();
+    assert_eq!(ok.len(), 2);
+    assert_eq!(ok[0].record.as_deref(), Some("a@x.io"));
+    assert_eq!(ok[0].crm_id.as_deref(), Some("101"));
+    let failed = got
+        .events
+        .iter()
+        .find(|e| e.status == Status::Failed)
+        .expect("one failure");
+    assert_eq!(failed.record.as_deref(), Some("t3"));
+    assert_eq!(failed.code.as_deref(), Some("INVALID_EMAIL"));
+    assert_eq!(failed.fields, vec!["email"]);
+    assert_eq!(failed.crm, Some(Crm::Hubspot));
+    assert_eq!(failed.object.as_deref(), Some("contacts"));
+    assert_eq!(failed.batch_size, Some(3));
+    assert!(got.events.iter().all(|e| e.at.ends_with(":1")));
+}
+
+#[test]
+fn hubspot_rejected_batch_fails_every_input_and_keeps_retry_after() {
+    let line = serde_json::json!({
+        "ts": 1764496800000u64, "method": "POST",
+        "url": "https://api.hubapi.com/crm/v3/objects/contacts/batch/upsert",
+        "status": 429, "headers": {"Retry-After": "10", "X-HubSpot-RateLimit-Remaining": "0"},
+        "request": {"inputs": [{"idProperty": "email", "id": "a@x.io", "properties": {}}, {"idProperty": "email", "id": "b@x.io", "properties": {}}]},
+        "response": "{\"status\":\"error\",\"message\":\"You have reached your ten_secondly_rolling limit.\",\"errorType\":\"RATE_LIMIT\",\"policyName\":\"TEN_SECONDLY_ROLLING\",\"category\":\"RATE_LIMITS\"}"
+    });
+    let (got, _) = read("x.jsonl", format!("{line}\n").as_bytes());
+    assert_eq!(got.events.len(), 2);
+    assert!(
+        got.events.iter().all(|e| e.status == Status::Failed
+            && e.retry_after == Some(10)
+            && e.http == Some(429))
+    );
+    assert_eq!(got.events[1].record.as_deref(), Some("b@x.io"));
+    assert!(
+        got.events[0]
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("TEN_SECONDLY_ROLLING"))
+    );
+}
+
+#[test]
+fn salesforce_collections_save_results_in_input_order() {
+    let line = serde_json::json!({
+        "method": "PATCH", "url": "https://acme.my.salesforce.com/services/data/v62.0/composite/sobjects/Contact/Ext_Id__c",
+        "status": 200,
+        "request": {"allOrNone": false, "records": [
+            {"attributes": {"type": "Contact"}, "Ext_Id__c": "E-1", "LastName": "Ruiz"},
+            {"attributes": {"type": "Contact"}, "Ext_Id__c": "E-2"}]},
+        "response": [
+            {"id": "003A", "success": true, "errors": [], "created": true},
+            {"success": false, "errors": [{"statusCode": "REQUIRED_FIELD_MISSING", "message": "Required fields are missing: [LastName]", "fields": ["LastName"]}]}]
+    });
+    let (got, _) = read("sf.jsonl", format!("{line}\n").as_bytes());
+    assert_eq!(got.events.len(), 2);
+    assert_eq!(got.events[0].record.as_deref(), Some("E-1"));
+    assert_eq!(got.events[0].op, Some(Op::Create));
+    assert_eq!(got.events[1].record.as_deref(), Some("E-2"));
+    assert_eq!(
+        got.events[1].code.as_deref(),
+        Some("REQUIRED_FIELD_MISSING")
+    );
+    assert_eq!(got.events[1].fields, vec!["LastName"]);
+    assert_eq!(got.events[1].object.as_deref(), Some("Contact"));
+}
+
+#[test]
+fn oauth_zoho_dataverse_pipedrive_responses() {
+    let lines = [
+        serde_json::json!({"method": "POST", "url": "https://login.salesforce.com/services/oauth2/token", "status": 400, "request": "grant_type=refresh_token&refresh_token=x", "response": {"error": "invalid_grant", "error_description": "expired access/refresh token"}}),
+        serde_json::json!({"method": "POST", "url": "https://www.zohoapis.eu/crm/v7/Leads", "status": 202, "request": {"data": [{"Last_Name": "Ruiz", "Email": "a@x.io"}, {"Email": "b@x.io"}]}, "response": {"data": [{"code": "SUCCESS", "details": {"id": "5551"}, "status": "success"}, {"code": "MANDATORY_NOT_FOUND", "details": {"api_name": "Last_Name"}, "message": "required field not found", "status": "error"}]}}),
+        serde_json::json!({"method": "POST", "url": "https://org.crm4.dynamics.com/api/data/v9.2/contacts", "status": 412, "response": {"error": {"code": "0x80040237", "message": "A record with matching key values already exists."}}}),
+        serde_json::json!({"method": "POST", "url": "https://acme.pipedrive.com/api/v1/persons", "status": 400, "response": {"success": false, "error": "Name must be given.", "error_info": "Please check developers.pipedrive.com", "data": null}}),
+    ];
+    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let (got, _) = read("mixed.jsonl", body.as_bytes());
+    assert_eq!(got.events.len(), 5);
+    assert_eq!(got.events[0].op, Some(Op::Reconnect));
+    assert_eq!(got.events[0].status, Status::Failed);
+    assert_eq!(got.events[0].code.as_deref(), Some("invalid_grant"));
+    assert_eq!(got.events[1].status, Status::Ok);
+    assert_eq!(got.events[2].status, Status::Failed);
+    assert_eq!(got.events[2].record.as_deref(), Some("b@x.io"));
+    assert_eq!(got.events[2].fields, vec!["Last_Name"]);
+    assert_eq!(got.events[2].crm, Some(Crm::Zoho));
+    assert_eq!(got.events[3].crm, Some(Crm::Dynamics));
+    assert_eq!(got.events[3].object.as_deref(), Some("contacts"));
+    assert!(
+        got.events[3]
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("0x80040237"))
+    );
+    assert_eq!(got.events[4].crm, Some(Crm::Pipedrive));
+    assert_eq!(
+        got.events[4].message.as_deref(),
+        Some("Name must be given.")
+    );
+}
+
+#[test]
+fn salesforce_result_files() {
+    let (got, f) = read("r.csv", b"\"Id\",\"Success\",\"Created\",\"Error\"\n\"003D000000Q89kQIAR\",\"true\",\"true\",\"\"\n\"\",\"false\",\"false\",\"REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --\"\n");
+    assert_eq!(f, Some(Format::SfBulk1));
+    assert_eq!(got.events.len(), 2);
+    assert_eq!(got.events[1].fields, vec!["LastName"]);
+    assert_eq!(got.events[1].record.as_deref(), Some("row 2"));
+
+    let (got, f) = read(
+        "s.csv",
+        b"ID,FirstName,Email,STATUS\n003A,Ana,ana@x.io,Item Created\n",
+    );
+    assert_eq!(f, Some(Format::DataLoaderSuccess));
+    assert_eq!(got.events[0].op, Some(Op::Create));
+    assert_eq!(got.events[0].record.as_deref(), Some("ana@x.io"));
+
+    let (got, f) = read(
+        "job-unprocessedrecords.csv",
+        b"Email,LastName\nz@x.io,Zed\n",
+    );
+    assert_eq!(f, Some(Format::SfBulk2Unprocessed));
+    assert_eq!(got.events[0].status, Status::Skipped);
+
+    let (got, _) = read("f.csv", b"\"sf__Id\",\"sf__Error\",Id,Phone\n\"\",\"UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record or 1 records\",003A,555\n");
+    assert_eq!(got.events[0].code.as_deref(), Some("UNABLE_TO_LOCK_ROW"));
+    assert_eq!(got.events[0].record.as_deref(), Some("003A"));
+}
+
+#[test]
+fn csv_rows_that_are_bad_are_reported_and_skipped() {
+    let (got, f) = read("e.csv", b"ts,run,record,status,message\n2026-01-01T00:00:00Z,r1,a,ok,\n2026-01-01T00:00:01Z,r1,b,\xff\xfe,x\n2026-01-01T00:00:02Z,r1,c,exploded,x\n2026-01-01T00:00:03Z,r1,d,failed,Session expired or invalid\n");
+    assert_eq!(f, Some(Format::EventsCsv));
+    assert_eq!(got.events.len(), 2);
+    assert_eq!(got.problems.len(), 2);
+    assert_eq!(got.problems[0].line, Some(3));
+    assert!(got.problems[0].message.contains("UTF-8"));
+    assert_eq!(got.problems[1].line, Some(4));
+    assert!(
+        got.problems[1]
+            .message
+            .contains("unknown status \"exploded\"")
+    );
+}
+
+#[test]
+fn truncated_jsonl_last_line_is_reported() {
+    let (got, _) = read(
+        "t.jsonl",
+        b"{\"status\":\"ok\"}\n{\"status\":\"failed\",\"mess",
+    );
+    assert_eq!(got.events.len(), 1);
+    assert_eq!(got.problems.len(), 1);
+    assert_eq!(got.problems[0].line, Some(2));
+}
+
+#[test]
+fn har_entries_are_read_one_by_one_and_damage_is_reported() {
+    let har = serde_json::json!({"log": {"version": "1.2", "creator": {"name": "x"}, "entries": [
+        {"startedDateTime": "2026-11-30T13:00:00.000Z", "request": {"method": "GET", "url": "https://api.hubapi.com/crm/v3/objects/contacts/77"}, "response": {"status": 404, "headers": [], "content": {"text": "{\"status\":\"error\",\"message\":\"Object not found.  objectId are usually numeric.\",\"category\":\"OBJECT_NOT_FOUND\"}"}}},
+        {"startedDateTime": "2026-11-30T13:00:01.000Z", "request": {"method": "GET", "url": "https://api.hubapi.com/crm/v3/objects/contacts/78"}, "response": {"status": 0, "headers": [], "content": {}}}
+    ]}});
+    let text = serde_json::to_string_pretty(&har).expect("json");
+    let (got, f) = read("x.har", text.as_bytes());
+    assert_eq!(f, Some(Format::Har));
+    assert_eq!(got.events.len(), 2);
+    assert_eq!(got.events[0].status, Status::Failed);
+    assert_eq!(
+        got.events[0].at,
+        format!(
+            "{}#entry:1",
+            got.events[0].at.split('#').next().unwrap_or("")
+        )
+    );
+    assert!(
+        got.events[1]
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("no response"))
+    );
+
+    let cut = &text[..text.len() / 2 + 200];
+    let (got, _) = read("cut.har", cut.as_bytes());
+    assert_eq!(
+        got.events.len(),
+        1,
+        "the entry before the damage still counts"
+    );
+    assert_eq!(got.problems.len(), 1);
+    assert!(got.problems[0].message.contains("not a valid HAR document"));
+}
+
+#[test]
+fn empty_and_blank_files_are_a_clear_problem() {
+    for content in [&b""[..], b"\n\n   \n"] {
+        let (got, f) = read("empty.log", content);
+        assert_eq!(f, None);
+        assert!(got.events.is_empty());
+        assert!(got.problems[0].message.contains("the file is empty"));
+    }
+}
+
+#[test]
+fn damaged_gzip_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("x.jsonl.gz");
+    std::fs::write(
+        &path,
+        [
+            0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xff, 0xff,
+        ],
+    )
+    .expect("write");
+    let mut got = Got::default();
+    let err = read_input(path.to_str().expect("utf8"), Format::Auto, &mut got);
+    assert!(err.is_err() || !got.problems.is_empty());
+}
