@@ -100,7 +100,14 @@ pub enum Op {
 
 impl Op {
     pub fn parse_loose(s: &str) -> Option<Op> {
-        Some(match s.trim().to_ascii_lowercase().as_str() {
+        let s = s.trim();
+        if s.len() > 16 {
+            return None;
+        }
+        let mut buf = [0u8; 16];
+        buf[..s.len()].copy_from_slice(s.as_bytes());
+        buf[..s.len()].make_ascii_lowercase();
+        Some(match std::str::from_utf8(&buf[..s.len()]).unwrap_or("") {
             "create" | "insert" | "post" => Op::Create,
             "update" | "patch" | "put" => Op::Update,
             "upsert" => Op::Upsert,

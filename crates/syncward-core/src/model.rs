@@ -134,8 +134,14 @@ impl Crm {
 
     /// Accepts the names people use: "sfdc", "HubSpot", "dataverse", "d365"...
     pub fn parse_loose(s: &str) -> Option<Crm> {
-        let s = s.trim().to_ascii_lowercase();
-        Some(match s.as_str() {
+        let s = s.trim();
+        if s.len() > 16 {
+            return None;
+        }
+        let mut buf = [0u8; 16];
+        buf[..s.len()].copy_from_slice(s.as_bytes());
+        buf[..s.len()].make_ascii_lowercase();
+        Some(match std::str::from_utf8(&buf[..s.len()]).unwrap_or("") {
             "salesforce" | "sfdc" | "sf" | "force.com" => Crm::Salesforce,
             "hubspot" | "hs" => Crm::Hubspot,
             "zoho" | "zohocrm" | "zoho crm" => Crm::Zoho,

@@ -30,7 +30,7 @@ pub struct Exchange {
 pub fn read_jsonl(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result<(), IngestError> {
     let mut lines = LineReader::new(reader);
     loop {
-        let line = match lines.next_line() {
+        let (number, text) = match lines.next_borrowed() {
             Ok(Some(l)) => l,
             Ok(None) => return Ok(()),
             Err(source) => {
@@ -41,12 +41,12 @@ pub fn read_jsonl(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result
                 });
             }
         };
-        let text = match line.text {
+        let text = match text {
             Ok(t) => t,
             Err(e) => {
                 sink.problem(Problem {
                     file: name.clone(),
-                    line: Some(line.number),
+                    line: Some(number),
                     message: e.to_string(),
                 });
                 continue;
@@ -57,13 +57,13 @@ pub fn read_jsonl(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result
         }
         let origin = Origin {
             file: name.clone(),
-            line: line.number,
+            line: number,
         };
         match parse_exchange_line(&text) {
             Ok(ex) => interpret(&ex, &origin, sink),
             Err(message) => sink.problem(Problem {
                 file: name.clone(),
-                line: Some(line.number),
+                line: Some(number),
                 message,
             }),
         }

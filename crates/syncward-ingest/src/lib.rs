@@ -8,7 +8,6 @@ mod detect;
 mod events;
 mod http;
 pub mod lines;
-mod loose;
 mod source;
 mod text;
 
@@ -51,7 +50,7 @@ pub enum IngestError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{file}: read failed after line {line}: {source}")]
+    #[error("{file}: read failed after {line} lines: {source}")]
     Read {
         file: String,
         line: u64,

@@ -48,6 +48,15 @@ impl<R: BufRead> LineReader<R> {
 
     /// The next line, `Ok(None)` at the end. I/O errors end the reading.
     pub fn next_line(&mut self) -> io::Result<Option<Line>> {
+        Ok(self.next_borrowed()?.map(|(number, text)| Line {
+            number,
+            text: text.map(str::to_owned),
+        }))
+    }
+
+    /// Like [`next_line`](Self::next_line), borrowing the text from the
+    /// reader's buffer (no allocation per line).
+    pub fn next_borrowed(&mut self) -> io::Result<Option<(u64, Result<&str, LineError>)>> {
         self.buf.clear();
         let mut len = 0usize;
         let mut saw_any = false;
@@ -87,17 +96,11 @@ impl<R: BufRead> LineReader<R> {
         let text = if len > self.max {
             Err(LineError::TooLong { len })
         } else {
-            match std::str::from_utf8(&self.buf) {
-                Ok(s) => Ok(s.to_owned()),
-                Err(e) => Err(LineError::NotUtf8 {
-                    offset: e.valid_up_to(),
-                }),
-            }
+            std::str::from_utf8(&self.buf).map_err(|e| LineError::NotUtf8 {
+                offset: e.valid_up_to(),
+            })
         };
-        Ok(Some(Line {
-            number: self.number,
-            text,
-        }))
+        Ok(Some((self.number, text)))
     }
 }
 

@@ -53,7 +53,7 @@ const SUCCESS_WORDS: &[&str] = &[
 pub fn read(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result<(), IngestError> {
     let mut lines = LineReader::new(reader);
     loop {
-        let line = match lines.next_line() {
+        let (number, text) = match lines.next_borrowed() {
             Ok(Some(l)) => l,
             Ok(None) => return Ok(()),
             Err(source) => {
@@ -64,12 +64,12 @@ pub fn read(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result<(), I
                 });
             }
         };
-        let text = match line.text {
+        let text = match text {
             Ok(t) => t,
             Err(e) => {
                 sink.problem(Problem {
                     file: name.clone(),
-                    line: Some(line.number),
+                    line: Some(number),
                     message: e.to_string(),
                 });
                 continue;
@@ -79,7 +79,7 @@ pub fn read(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result<(), I
             &text,
             Origin {
                 file: name.clone(),
-                line: line.number,
+                line: number,
             },
         ) {
             sink.event(&ev);

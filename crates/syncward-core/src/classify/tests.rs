@@ -681,3 +681,27 @@ mod memo_agrees {
         }
     }
 }
+
+#[test]
+fn client_library_exception_texts() {
+    check(
+        "requests.exceptions.HTTPError: 400 Client Error: Bad Request for url: https://api.hubapi.com/crm/v3/objects/contacts",
+        Mapping,
+    );
+    check(
+        "HTTPError: 503 Server Error: Service Unavailable for url: https://x.my.salesforce.com",
+        Transport,
+    );
+    check(
+        "hubspot.crm.contacts.exceptions.ApiException: (409)\nReason: Conflict\nHTTP response body: {\"status\":\"error\",\"message\":\"Contact already exists. Existing ID: 123\",\"category\":\"CONFLICT\"}",
+        Dedupe,
+    );
+    check(
+        "The user with id 1f2e has not been assigned any roles. They need a role with the prvReadAccount privilege.",
+        Auth,
+    );
+    check(
+        "Your HubSpot connection has expired. Please reconnect.",
+        Auth,
+    );
+}

@@ -28,12 +28,9 @@ const HOUR_MS: i64 = 60 * 60 * 1000;
 const LOW_VOLUME: u64 = 20;
 
 pub(super) fn finish(a: Analyzer<'_>, ctx: &Context) -> Diagnosis {
-    let records_seen = a.seen_records.count();
-    let records_failed = a.failed_records.count();
-    let approximate = a.seen_records.is_approximate()
-        || a.records_overflow
-        || a.batches_overflow
-        || a.overflow_groups > 0;
+    let (records_seen, records_failed, readback_records, estimated) = a.record_counts();
+    let approximate =
+        estimated || a.records_overflow || a.batches_overflow || a.overflow_groups > 0;
 
     // Records seen per object, for promoting record-level errors.
     let object_failures = |o: &str| a.objects.get(o).map_or(0, |s| s.failures);
@@ -334,7 +331,6 @@ pub(super) fn finish(a: Analyzer<'_>, ctx: &Context) -> Diagnosis {
             .unwrap_or_default(),
     );
 
-    let readback_records = a.readback_records.count();
     let every_rewrite = a
         .rewrites_by_rule
         .iter()

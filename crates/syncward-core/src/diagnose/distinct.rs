@@ -40,6 +40,16 @@ impl Distinct {
         }
     }
 
+    /// An estimate only: for counts whose exact value is kept elsewhere
+    /// while it fits (the analyzer's record table).
+    pub fn estimate_only() -> Self {
+        Distinct {
+            exact: None,
+            registers: vec![0u8; REGISTERS].into_boxed_slice(),
+            cap: 0,
+        }
+    }
+
     pub fn insert_hash(&mut self, h: u64) {
         let m = mix(h);
         let idx = (m >> (64 - REGISTER_BITS)) as usize;

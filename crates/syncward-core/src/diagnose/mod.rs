@@ -15,7 +15,9 @@ use crate::model::{Crm, Layer};
 use crate::signature::signature;
 use distinct::{Distinct, hash_of};
 pub use report::*;
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// How many distinct signatures are tracked; later new ones are counted together.
 pub const MAX_GROUPS: usize = 10_000;
@@ -86,6 +88,8 @@ struct RecState {
     last_layer: Option<Layer>,
     created_crm_id: u64,
     created_twice: bool,
+    ever_failed: bool,
+    read_back: bool,
 }
 
 #[derive(Debug)]
@@ -116,6 +120,7 @@ struct Group {
 
 #[derive(Debug, Default)]
 struct NameStats {
+    critical: Option<bool>,
     events: u64,
     failures: u64,
     records: Vec<u64>,
@@ -140,6 +145,20 @@ struct BatchStats {
     first_ok: Option<Origin>,
 }
 
+/// What one failure is, before it joins its group.
+struct Failure {
+    layer: Layer,
+    code: Option<Arc<str>>,
+    /// A group key set by the failure's kind (readbacks), else derived.
+    key: Option<String>,
+    fields: Vec<String>,
+    transient: bool,
+    rule: Option<Arc<str>>,
+    title: Arc<str>,
+    fix: Arc<str>,
+    fix_at_source: bool,
+}
+
 /// Streams events into bounded state; `finish` produces the diagnosis.
 pub struct Analyzer<'c> {
     memo: Memo<'c>,
@@ -155,8 +174,9 @@ pub struct Analyzer<'c> {
     failed_records: Distinct,
     objects: Map<String, NameStats>,
     fields: Map<String, NameStats>,
-    runs: Map<String, RunStats>,
+    runs: Map<u64, RunStats>,
     batches: Map<u64, BatchStats>,
+    current_batch: Option<(u64, BatchStats)>,
     batches_overflow: bool,
     crm_ids: Map<u64, (u64, Origin)>,
     // evidence collected as events stream
@@ -210,12 +230,13 @@ impl<'c> Analyzer<'c> {
             overflow_groups: 0,
             records: map(),
             records_overflow: false,
-            seen_records: Distinct::with_cap(MAX_RECORDS),
-            failed_records: Distinct::with_cap(MAX_RECORDS),
+            seen_records: Distinct::estimate_only(),
+            failed_records: Distinct::estimate_only(),
             objects: map(),
             fields: map(),
             runs: map(),
             batches: map(),
+            current_batch: None,
             batches_overflow: false,
             crm_ids: map(),
             reconnect_failed: Vec::new(),
@@ -233,7 +254,7 @@ impl<'c> Analyzer<'c> {
             id_shifts: Vec::new(),
             duplicate_creates: Vec::new(),
             readbacks: 0,
-            readback_records: Distinct::with_cap(MAX_RECORDS),
+            readback_records: Distinct::estimate_only(),
             rewrites_by_rule: map(),
             revenue_failures: Vec::new(),
             revenue_nonblip: Vec::new(),
@@ -316,13 +337,18 @@ impl<'c> Analyzer<'c> {
         }
 
         // Runs.
-        if let Some(run) = ev.run.as_deref() {
-            let n = self.runs.len();
-            if n < MAX_NAMES || self.runs.contains_key(run) {
-                let stats = self.runs.entry(run.to_owned()).or_insert_with(|| RunStats {
-                    order: n,
-                    ..RunStats::default()
-                });
+        if ev.run.is_some() {
+            if !self.runs.contains_key(&run_hash) && self.runs.len() < MAX_NAMES {
+                let order = self.runs.len();
+                self.runs.insert(
+                    run_hash,
+                    RunStats {
+                        order,
+                        ..RunStats::default()
+                    },
+                );
+            }
+            if let Some(stats) = self.runs.get_mut(&run_hash) {
                 stats.events += 1;
                 if ok_write {
                     stats.ok_writes += 1;
@@ -335,6 +361,9 @@ impl<'c> Analyzer<'c> {
             self.readbacks += 1;
             if let Some(h) = record_hash {
                 self.readback_records.insert_hash(h);
+                if let Some(st) = self.records.get_mut(&h) {
+                    st.read_back = true;
+                }
             }
         }
 
@@ -386,17 +415,30 @@ impl<'c> Analyzer<'c> {
         // Objects.
         let object = ev.object.as_deref().filter(|o| !o.is_empty());
         if let Some(o) = object {
-            let n = self.objects.len();
-            if n < MAX_NAMES || self.objects.contains_key(o) {
-                self.objects.entry(o.to_owned()).or_default().events += 1;
+            if let Some(stats) = self.objects.get_mut(o) {
+                stats.events += 1;
+            } else if self.objects.len() < MAX_NAMES {
+                self.objects.insert(
+                    o.to_owned(),
+                    NameStats {
+                        events: 1,
+                        ..NameStats::default()
+                    },
+                );
             }
         }
 
-        // Batches, for partial writes.
+        // Batches, for partial writes. Events of one batch usually come
+        // together, so the current batch is counted in place and stored when
+        // the next one starts.
         if ev.batch.is_some() && is_write {
             let key = hash_of(&(run_hash, ev.batch.as_deref().unwrap_or("")));
-            if self.batches.len() < MAX_BATCHES || self.batches.contains_key(&key) {
-                let b = self.batches.entry(key).or_default();
+            if self.current_batch.as_ref().is_none_or(|(k, _)| *k != key) {
+                self.flush_batch();
+                let stats = self.batches.remove(&key).unwrap_or_default();
+                self.current_batch = Some((key, stats));
+            }
+            if let Some((_, b)) = &mut self.current_batch {
                 if ok_write {
                     b.ok += 1;
                     if b.first_ok.is_none() {
@@ -408,8 +450,6 @@ impl<'c> Analyzer<'c> {
                         b.first_failure = Some(ev.origin.clone());
                     }
                 }
-            } else {
-                self.batches_overflow = true;
             }
         }
         if ev.status == Status::Partial && self.partial_events.len() < EXAMPLES {
@@ -420,6 +460,48 @@ impl<'c> Analyzer<'c> {
             return;
         }
         self.failure(ev, record_hash, run_hash, object);
+    }
+
+    fn flush_batch(&mut self) {
+        if let Some((key, stats)) = self.current_batch.take() {
+            if self.batches.len() < MAX_BATCHES {
+                self.batches.insert(key, stats);
+            } else {
+                self.batches_overflow = true;
+            }
+        }
+    }
+
+    fn is_critical(&mut self, object: &str) -> bool {
+        if let Some(stats) = self.objects.get_mut(object) {
+            if let Some(c) = stats.critical {
+                return c;
+            }
+            let c = self.critical.iter().any(|k| *k == object_key(object));
+            stats.critical = Some(c);
+            return c;
+        }
+        self.critical.iter().any(|k| *k == object_key(object))
+    }
+
+    /// Distinct records seen, failed and read back: exact from the record
+    /// table while it holds every record, estimated beyond.
+    fn record_counts(&self) -> (u64, u64, u64, bool) {
+        if self.records_overflow {
+            return (
+                self.seen_records.count(),
+                self.failed_records.count(),
+                self.readback_records.count(),
+                true,
+            );
+        }
+        let mut failed = 0;
+        let mut read_back = 0;
+        for st in self.records.values() {
+            failed += u64::from(st.ever_failed);
+            read_back += u64::from(st.read_back);
+        }
+        (self.records.len() as u64, failed, read_back, false)
     }
 
     fn note_crm_id(&mut self, idh: u64, rh: u64, run_hash: u64, origin: &Origin) {
@@ -455,80 +537,91 @@ impl<'c> Analyzer<'c> {
             self.counts.changed_after_write += 1;
         }
         // Classify.
-        let (layer, code, fields, transient, rule, title, fix, fix_at_source, sig, example) =
-            if changed {
-                let ch = ev.changed.as_ref().cloned().unwrap_or_default();
-                let field = ch.field.as_deref().unwrap_or("a field").to_owned();
-                let by = ch.by.as_deref().unwrap_or("an automation").to_owned();
-                let entry = self
-                    .rewrites_by_rule
-                    .entry(by.clone())
-                    .or_insert_with(|| (Distinct::with_cap(MAX_RECORDS), Vec::new()));
-                if let Some(h) = record_hash {
-                    entry.0.insert_hash(h);
-                }
-                if entry.1.len() < EXAMPLES {
-                    entry.1.push(ev.origin.clone());
-                }
-                (
-                Layer::Workflow,
-                Some("CHANGED_AFTER_WRITE".to_owned()),
-                vec![field.clone()],
-                false,
-                Some("syncward.changed_after_write".to_owned()),
-                format!("The CRM changed {field} right after the write ({by})"),
-                "Freeze that automation and review its assignment logic; test one record again. If the same rule rewrites every test record, switch to the manual fallback.".to_owned(),
-                false,
-                format!("{field} rewritten after the write by {by}"),
-                format!(
-                    "{field} changed from {} to {} by {by}",
-                    ch.from.as_deref().unwrap_or("?"),
-                    ch.to.as_deref().unwrap_or("?")
+        let text: Cow<'_, str>;
+        let info: Failure = if changed {
+            let ch = ev.changed.as_ref().cloned().unwrap_or_default();
+            let field = ch.field.as_deref().unwrap_or("a field").to_owned();
+            let by = ch.by.as_deref().unwrap_or("an automation").to_owned();
+            let entry = self
+                .rewrites_by_rule
+                .entry(by.clone())
+                .or_insert_with(|| (Distinct::with_cap(MAX_RECORDS), Vec::new()));
+            if let Some(h) = record_hash {
+                entry.0.insert_hash(h);
+            }
+            if entry.1.len() < EXAMPLES {
+                entry.1.push(ev.origin.clone());
+            }
+            text = Cow::Owned(format!(
+                "{field} changed from {} to {} by {by}",
+                ch.from.as_deref().unwrap_or("?"),
+                ch.to.as_deref().unwrap_or("?")
+            ));
+            Failure {
+                layer: Layer::Workflow,
+                code: Some(Arc::from("CHANGED_AFTER_WRITE")),
+                key: Some(format!("{field} rewritten after the write by {by}")),
+                fields: vec![field.clone()],
+                transient: false,
+                rule: Some(Arc::from("syncward.changed_after_write")),
+                title: Arc::from(format!(
+                    "The CRM changed {field} right after the write ({by})"
+                )),
+                fix: Arc::from(
+                    "Freeze that automation and review its assignment logic; test one record again. If the same rule rewrites every test record, switch to the manual fallback.",
                 ),
-            )
-            } else {
-                let text = ev.error_text();
-                let text: std::borrow::Cow<'_, str> = if text.trim().is_empty() {
-                    match ev.http_status {
-                        Some(s) => format!("HTTP {s}").into(),
-                        None => "(no error text)".into(),
-                    }
-                } else {
-                    text
-                };
-                let c = self.memo.classify(&Input {
-                    text: &text,
-                    crm: ev.crm.or(self.ctx_crm),
-                    http_status: ev.http_status,
-                });
-                let mut fields: Vec<String> = ev.fields.iter().map(|f| f.to_string()).collect();
-                if fields.is_empty() {
-                    fields = c.fields.clone();
+                fix_at_source: false,
+            }
+        } else {
+            let t = ev.error_text();
+            text = if t.trim().is_empty() {
+                match ev.http_status {
+                    Some(s) => Cow::Owned(format!("HTTP {s}")),
+                    None => Cow::Borrowed("(no error text)"),
                 }
-                let code = c
-                    .code
-                    .as_deref()
-                    .map(str::to_owned)
-                    .or_else(|| ev.code.as_deref().map(str::to_owned));
-                let at_source = c.rule.as_deref().is_some_and(decide::is_value_rule);
-                (
-                    c.layer,
-                    code,
-                    fields,
-                    c.transient,
-                    c.rule.as_deref().map(str::to_owned),
-                    c.title.to_string(),
-                    c.advice.to_string(),
-                    at_source,
-                    signature(&text),
-                    text.chars().take(500).collect::<String>(),
-                )
+            } else {
+                t
             };
+            let c = self.memo.classify(&Input {
+                text: &text,
+                crm: ev.crm.or(self.ctx_crm),
+                http_status: ev.http_status,
+            });
+            let fields: Vec<String> = if ev.fields.is_empty() {
+                c.fields
+            } else {
+                ev.fields.iter().map(|f| f.to_string()).collect()
+            };
+            let code = c.code.or_else(|| ev.code.as_deref().map(Arc::from));
+            Failure {
+                fix_at_source: c.rule.as_deref().is_some_and(decide::is_value_rule),
+                layer: c.layer,
+                code,
+                key: None,
+                fields,
+                transient: c.transient,
+                rule: c.rule,
+                title: c.title,
+                fix: c.advice,
+            }
+        };
+        let Failure {
+            layer,
+            code,
+            key,
+            fields,
+            transient,
+            rule,
+            title,
+            fix,
+            fix_at_source,
+        } = info;
 
         // A vendor code with its fields names a failure exactly, whatever
         // value each record carried ("bad value ...: Webinar" and "...: web"
         // are one failure); otherwise the text's signature does.
         let sig = match (&code, layer) {
+            _ if key.is_some() => key.unwrap_or_default(),
             (Some(c), l)
                 if !fields.is_empty()
                     && !matches!(l, Layer::Workflow | Layer::Unknown)
@@ -536,7 +629,7 @@ impl<'c> Analyzer<'c> {
             {
                 format!("{c} [{}]", fields.join(", "))
             }
-            _ => sig,
+            _ => signature(&text),
         };
         self.layers.add(layer, 1);
         if let Some(ts) = ev.ts {
@@ -550,6 +643,7 @@ impl<'c> Analyzer<'c> {
             self.failed_records.insert_hash(h);
             if let Some(st) = self.records.get_mut(&h) {
                 st.last_failed = true;
+                st.ever_failed = true;
                 st.last_layer = Some(layer);
             }
         } else if layer == Layer::Auth {
@@ -587,8 +681,8 @@ impl<'c> Analyzer<'c> {
         }
 
         // Runs.
-        if let Some(run) = ev.run.as_deref()
-            && let Some(stats) = self.runs.get_mut(run)
+        if ev.run.is_some()
+            && let Some(stats) = self.runs.get_mut(&run_hash)
         {
             stats.failures += 1;
             if layer == Layer::Dedupe {
@@ -598,7 +692,7 @@ impl<'c> Analyzer<'c> {
 
         // Revenue objects.
         if let Some(o) = object
-            && self.critical.iter().any(|c| *c == object_key(o))
+            && self.is_critical(o)
         {
             if self.revenue_failures.len() < EXAMPLES {
                 self.revenue_failures.push(ev.origin.clone());
@@ -652,7 +746,7 @@ impl<'c> Analyzer<'c> {
         let g = self.groups.entry(sig.clone()).or_insert_with(|| Group {
             signature: sig,
             layer,
-            code: code.clone(),
+            code: code.as_deref().map(str::to_owned),
             fields: Vec::new(),
             objects: Vec::new(),
             count: 0,
@@ -665,13 +759,13 @@ impl<'c> Analyzer<'c> {
             runs: Vec::new(),
             max_attempt: 0,
             transient,
-            rule: rule.clone(),
-            title: title.clone(),
-            fix: fix.clone(),
+            rule: rule.as_deref().map(str::to_owned),
+            title: title.to_string(),
+            fix: fix.to_string(),
             fix_at_source,
             side_effect,
             evidence: Vec::new(),
-            example,
+            example: text.chars().take(500).collect(),
         });
         g.count += 1;
         g.last = (ev.origin.clone(), ev.ts);
@@ -709,7 +803,8 @@ impl<'c> Analyzer<'c> {
     }
 
     /// The diagnosis of everything pushed so far.
-    pub fn finish(self, ctx: &Context) -> Diagnosis {
+    pub fn finish(mut self, ctx: &Context) -> Diagnosis {
+        self.flush_batch();
         decide::finish(self, ctx)
     }
 }
