@@ -59,7 +59,7 @@ pub fn read_jsonl(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result
             file: name.clone(),
             line: number,
         };
-        match parse_exchange_line(&text) {
+        match parse_exchange_line(text) {
             Ok(ex) => interpret(&ex, &origin, sink),
             Err(message) => sink.problem(Problem {
                 file: name.clone(),

@@ -76,7 +76,7 @@ pub fn read(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result<(), I
             }
         };
         if let Some(ev) = parse_line(
-            &text,
+            text,
             Origin {
                 file: name.clone(),
                 line: number,
