@@ -25,6 +25,8 @@ pub enum Command {
     Classify(ClassifyArgs),
     /// Show the classifier's rules.
     Rules(RulesArgs),
+    /// Run a local CRM that speaks the HubSpot and Salesforce APIs, with scripted faults.
+    Sandbox(SandboxArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -97,6 +99,23 @@ pub struct ClassifyArgs {
     /// Output for --text: text for people, json for machines.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Address to listen on; port 0 picks a free port. Loopback unless you say otherwise.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: String,
+    /// A built-in scenario (healthy, schema-drift, rate-limited, expired-token,
+    /// revoked-token, workflow-rewrite, duplicate-rule, flaky) or a scenario TOML file.
+    #[arg(long, default_value = "healthy")]
+    pub scenario: String,
+    /// Keep records across restarts in this JSON file (loaded at start, saved at stop).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<std::path::PathBuf>,
+    /// List the built-in scenarios and exit.
+    #[arg(long)]
+    pub list: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@ mod classify;
 mod context;
 mod diagnose;
 mod rules;
+mod sandbox;
 
 use crate::cli::{Cli, Command};
 use anyhow::{Context, Result};
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Diagnose(args) => diagnose::run(&classifier(&cli.rules)?, args),
         Command::Classify(args) => classify::run(&classifier(&cli.rules)?, args),
         Command::Rules(args) => rules::run(&classifier(&cli.rules)?, args),
+        Command::Sandbox(args) => sandbox::run(args),
     }
 }
 
