@@ -2,6 +2,7 @@
 //! what the caller hands in: the shared model, the failure classifier and
 //! its knowledge base, signatures, and the diagnosis.
 
+pub mod check;
 pub mod classify;
 pub mod diagnose;
 pub mod event;

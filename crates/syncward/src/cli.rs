@@ -27,6 +27,10 @@ pub enum Command {
     Rules(RulesArgs),
     /// Run a local CRM that speaks the HubSpot and Salesforce APIs, with scripted faults.
     Sandbox(SandboxArgs),
+    /// Preflight: check a mapping and source rows against the CRM's schema before anything is sent.
+    Check(CheckArgs),
+    /// Snapshot a CRM object's schema, or list the drift between two snapshots.
+    Schema(SchemaArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -116,6 +120,81 @@ pub struct SandboxArgs {
     /// List the built-in scenarios and exit.
     #[arg(long)]
     pub list: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The mapping file (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: std::path::PathBuf,
+    /// The source rows (CSV with a header line).
+    #[arg(long, value_name = "FILE")]
+    pub source: std::path::PathBuf,
+    /// A saved schema: a HubSpot properties response or a Salesforce describe.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "crm_url",
+        required_unless_present = "crm_url"
+    )]
+    pub schema: Option<std::path::PathBuf>,
+    /// Read the schema live from the CRM (or the sandbox) at this URL.
+    #[arg(long, value_name = "URL")]
+    pub crm_url: Option<String>,
+    /// Environment variable holding the access token for --crm-url.
+    #[arg(long, value_name = "VAR", default_value = "SYNCWARD_TOKEN")]
+    pub token_env: String,
+    /// A schema saved earlier: report what drifted since.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<std::path::PathBuf>,
+    /// The batch size the sync will use (overrides the mapping's batch_size).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the source with every safe normalisation applied to this CSV.
+    #[arg(long, value_name = "OUT.csv")]
+    pub fix: Option<std::path::PathBuf>,
+    /// Write clean.csv (CRM field names, ready to import) and review.csv (the rest, with reasons) here.
+    #[arg(long, value_name = "DIR")]
+    pub split: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    #[command(subcommand)]
+    pub command: SchemaCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SchemaCommand {
+    /// Save an object's schema from a CRM (or the sandbox), in the CRM's own format.
+    Snapshot {
+        #[arg(long, value_name = "URL")]
+        crm_url: String,
+        /// hubspot or salesforce
+        #[arg(long)]
+        crm: String,
+        /// HubSpot object type (contacts) or Salesforce SObject (Lead).
+        #[arg(long)]
+        object: String,
+        #[arg(long, value_name = "VAR", default_value = "SYNCWARD_TOKEN")]
+        token_env: String,
+        /// Write here instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
+    /// What changed between two snapshots: fields added or removed, became required, type
+    /// changed, option removed, length shrunk.
+    Diff {
+        old: std::path::PathBuf,
+        new: std::path::PathBuf,
+        /// Judge breakage against this mapping (only drift in mapped fields breaks it).
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<std::path::PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Args)]

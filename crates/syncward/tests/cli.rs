@@ -1,6 +1,7 @@
 //! Drives the real `syncward` executable, as a user or a script would.
 
 use assert_cmd::Command;
+use predicates::prelude::*;
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -573,5 +574,305 @@ fn diagnose_text_and_markdown_snapshots() {
     insta::assert_snapshot!(
         "diagnose_markdown_workflow",
         String::from_utf8_lossy(&md.get_output().stdout)
+    );
+}
+
+// ---- check and schema ---------------------------------------------------------
+
+/// A running `syncward sandbox`, stopped when dropped.
+struct SandboxProc {
+    child: std::process::Child,
+    url: String,
+}
+
+impl SandboxProc {
+    fn start(scenario: &str) -> SandboxProc {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("syncward"))
+            .args(["sandbox", "--addr", "127.0.0.1:0", "--scenario", scenario])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("sandbox starts");
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut first)
+            .expect("first line");
+        let url = first
+            .trim()
+            .strip_prefix("sandbox listening on ")
+            .expect("announces its URL")
+            .to_owned();
+        SandboxProc { child, url }
+    }
+}
+
+impl Drop for SandboxProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn check_cmd() -> Command {
+    let mut c = syncward();
+    c.current_dir(repo_file("")).args([
+        "check",
+        "--mapping",
+        "examples/check/lead-mapping.toml",
+        "--source",
+        "examples/check/web-form-leads.csv",
+    ]);
+    c
+}
+
+#[test]
+fn check_json_contract_and_exit_code() {
+    let out = check_cmd()
+        .args([
+            "--schema",
+            "examples/check/lead-describe.json",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .code(1);
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    for key in ["records", "clean", "with_errors", "by_kind"] {
+        assert!(v["summary"].get(key).is_some(), "summary.{key}");
+    }
+    assert_eq!(v["summary"]["records"], 6);
+    assert_eq!(v["summary"]["clean"], 1);
+    assert_eq!(v["summary"]["with_errors"], 5);
+    assert_eq!(v["summary"]["by_kind"]["state_not_code"], 2);
+    let f = &v["findings"][0];
+    let mut keys: Vec<&str> = f
+        .as_object()
+        .expect("finding")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "column", "field", "fix", "kind", "message", "record", "row", "severity", "value"
+        ]
+    );
+    assert_eq!(f["row"], 2, "row is the 1-based data row");
+}
+
+#[test]
+fn check_fix_and_split_keep_every_row() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let fixed = dir.path().join("fixed.csv");
+    let split = dir.path().join("split");
+    check_cmd()
+        .args(["--schema", "examples/check/lead-describe.json"])
+        .arg("--fix")
+        .arg(&fixed)
+        .arg("--split")
+        .arg(&split)
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("Wrote"));
+    let fixed_text = std::fs::read_to_string(&fixed).expect("fixed");
+    assert_eq!(fixed_text.lines().count(), 7);
+    assert!(
+        fixed_text.contains(",NY,") && fixed_text.contains("+14155550100"),
+        "{fixed_text}"
+    );
+    let clean = std::fs::read_to_string(split.join("clean.csv")).expect("clean");
+    let review = std::fs::read_to_string(split.join("review.csv")).expect("review");
+    assert!(
+        clean.starts_with("External_Id__c,FirstName,LastName,Company,Email,Phone"),
+        "CRM field names: {clean}"
+    );
+    assert_eq!(
+        clean.lines().count() - 1 + review.lines().count() - 1,
+        6,
+        "nothing dropped"
+    );
+    assert!(
+        review
+            .lines()
+            .next()
+            .is_some_and(|h| h.ends_with(",reason"))
+    );
+    // The fixed file checks cleaner than the original.
+    let out = syncward()
+        .current_dir(repo_file(""))
+        .args([
+            "check",
+            "--mapping",
+            "examples/check/lead-mapping.toml",
+            "--schema",
+            "examples/check/lead-describe.json",
+            "--format",
+            "json",
+            "--source",
+        ])
+        .arg(&fixed)
+        .assert()
+        .code(1);
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert!(v["summary"]["by_kind"].get("state_not_code").is_none());
+}
+
+#[test]
+fn check_clean_rows_exit_0_and_bad_inputs_exit_2() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let src = dir.path().join("ok.csv");
+    std::fs::write(
+        &src,
+        "First name,Last name,Company,Email\nAna,Ruiz,Acme,ana@acme.io\n",
+    )
+    .expect("write");
+    let map = dir.path().join("m.toml");
+    std::fs::write(&map, "crm = \"salesforce\"\nobject = \"Lead\"\n[key]\nsource = \"Email\"\ncrm = \"External_Id__c\"\n[fields]\n\"Last name\" = \"LastName\"\n\"Company\" = \"Company\"\n\"Email\" = \"Email\"\n").expect("write");
+    syncward()
+        .current_dir(repo_file(""))
+        .args([
+            "check",
+            "--schema",
+            "examples/check/lead-describe.json",
+            "--mapping",
+        ])
+        .arg(&map)
+        .arg("--source")
+        .arg(&src)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("Nothing here would bounce"));
+    std::fs::write(&map, "crm = \"salesforce\"\nobject = \"Lead\"\nwrong = 1\n[key]\nsource = \"Email\"\ncrm = \"Email\"\n").expect("write");
+    syncward()
+        .current_dir(repo_file(""))
+        .args([
+            "check",
+            "--schema",
+            "examples/check/lead-describe.json",
+            "--mapping",
+        ])
+        .arg(&map)
+        .arg("--source")
+        .arg(&src)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("line 3").and(predicates::str::contains("wrong")));
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "").expect("write");
+    syncward()
+        .current_dir(repo_file(""))
+        .args([
+            "check",
+            "--mapping",
+            "examples/check/lead-mapping.toml",
+            "--schema",
+            "examples/check/lead-describe.json",
+            "--source",
+        ])
+        .arg(&empty)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("empty"));
+}
+
+#[test]
+fn check_live_against_the_sandbox_and_schema_snapshot_diff() {
+    let sb = SandboxProc::start("healthy");
+    let dir = tempfile::tempdir().expect("tmp");
+    let src = dir.path().join("contacts.csv");
+    std::fs::write(
+        &src,
+        "Email,First,Stage,State\nana@acme.io,Ana,lead,California\nli@acme.io,Li,Prospect,NY\n",
+    )
+    .expect("write");
+    let map = dir.path().join("m.toml");
+    std::fs::write(&map, "crm = \"hubspot\"\nobject = \"contacts\"\nbatch_size = 250\n[key]\nsource = \"Email\"\ncrm = \"email\"\n[fields]\n\"First\" = \"firstname\"\n\"Stage\" = \"lifecyclestage\"\n\"State\" = { crm = \"state\", transform = \"us_state_code\" }\n").expect("write");
+    let out = syncward()
+        .env("SYNCWARD_TOKEN", "sandbox-token")
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--crm-url",
+            &sb.url,
+            "--mapping",
+        ])
+        .arg(&map)
+        .arg("--source")
+        .arg(&src)
+        .assert()
+        .code(1);
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert_eq!(v["summary"]["by_kind"]["batch_too_large"], 1);
+    assert_eq!(v["summary"]["by_kind"]["picklist_invalid"], 1);
+    assert!(
+        v["summary"]["by_kind"].get("scope_missing").is_none(),
+        "the sandbox token has the scopes"
+    );
+    // Without a token: a clear error, no secret printed.
+    syncward()
+        .env_remove("SYNCWARD_TOKEN")
+        .args(["check", "--crm-url", &sb.url, "--mapping"])
+        .arg(&map)
+        .arg("--source")
+        .arg(&src)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("SYNCWARD_TOKEN"));
+    let out = syncward()
+        .env("SYNCWARD_TOKEN", "not-the-token-xyz")
+        .args(["check", "--crm-url", &sb.url, "--mapping"])
+        .arg(&map)
+        .arg("--source")
+        .arg(&src)
+        .assert()
+        .code(2);
+    assert!(!String::from_utf8_lossy(&out.get_output().stderr).contains("not-the-token-xyz"));
+
+    let snap = dir.path().join("lead.json");
+    syncward()
+        .env("SYNCWARD_TOKEN", "sandbox-token")
+        .args([
+            "schema",
+            "snapshot",
+            "--crm",
+            "salesforce",
+            "--object",
+            "Lead",
+            "--crm-url",
+            &sb.url,
+            "-o",
+        ])
+        .arg(&snap)
+        .assert()
+        .success();
+    syncward()
+        .args(["schema", "diff"])
+        .arg(&snap)
+        .arg(&snap)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("No drift"));
+    let out = syncward()
+        .current_dir(repo_file(""))
+        .args([
+            "schema",
+            "diff",
+            "examples/check/lead-describe-last-month.json",
+            "examples/check/lead-describe.json",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .code(1);
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert_eq!(v["breaks_mapping"], true);
+    assert!(
+        v["drift"]
+            .as_array()
+            .expect("drift")
+            .iter()
+            .any(|d| d["change"] == "became_required" && d["field"] == "Company")
     );
 }

@@ -1,8 +1,10 @@
+mod check;
 mod classify;
 mod context;
 mod diagnose;
 mod rules;
 mod sandbox;
+mod schema;
 
 use crate::cli::{Cli, Command};
 use anyhow::{Context, Result};
@@ -36,6 +38,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Classify(args) => classify::run(&classifier(&cli.rules)?, args),
         Command::Rules(args) => rules::run(&classifier(&cli.rules)?, args),
         Command::Sandbox(args) => sandbox::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Schema(args) => schema::run(args),
     }
 }
 
