@@ -67,7 +67,7 @@ pub struct RowOutcome {
     pub values: Vec<Option<String>>,
     /// The source row with every safe normalisation applied (for --fix).
     pub fixed: Vec<String>,
-    /// (column, from, to) for every cell --fix changed.
+    /// (column, from, to) for every cell --fix changed (with `keep_fixed`).
     pub changes: Vec<(String, String, String)>,
     pub has_error: bool,
 }
@@ -77,14 +77,18 @@ struct Column {
     index: Option<usize>,
     spec: FieldSpec,
     field: Option<SchemaField>,
+    required: bool,
+    wants_state: bool,
+    wants_country: bool,
 }
 
 pub struct Checker {
     columns: Vec<Column>,
     key_index: Option<usize>,
     key_column: String,
-    required: Vec<String>,
-    seen_keys: HashMap<u64, u64, foldhash::fast::FixedState>,
+    keep_fixed: bool,
+    /// Key hash -> first row (u32 keeps the table small: 1M keys in about 16 MB).
+    seen_keys: HashMap<u64, u32, foldhash::fast::FixedState>,
     setup: Vec<Finding>,
 }
 
@@ -158,11 +162,20 @@ impl Checker {
                 }
                 Some(_) => {}
             }
+            let (wants_state, wants_country) = field.as_ref().map_or((false, false), |f| {
+                (
+                    normalize::wants_state_code(f),
+                    normalize::wants_country_code(f),
+                )
+            });
             columns.push(Column {
                 name: col.clone(),
                 index,
                 spec: spec.clone(),
                 field,
+                required: false,
+                wants_state,
+                wants_country,
             });
         }
         // The key.
@@ -286,14 +299,23 @@ impl Checker {
                 });
             }
         }
+        let required: Vec<String> = required.into_iter().filter(|r| mapped(r)).collect();
+        for c in &mut columns {
+            c.required = required.iter().any(|r| r.eq_ignore_ascii_case(&c.spec.crm));
+        }
         Checker {
+            keep_fixed: false,
             key_index,
             key_column: mapping.key.source.clone(),
-            required: required.into_iter().filter(|r| mapped(r)).collect(),
             columns,
             seen_keys: HashMap::with_hasher(foldhash::fast::FixedState::default()),
             setup: findings,
         }
+    }
+
+    /// Fill `RowOutcome::fixed` (the row as --fix writes it).
+    pub fn keep_fixed(&mut self, keep: bool) {
+        self.keep_fixed = keep;
     }
 
     pub fn setup_findings(&self) -> &[Finding] {
@@ -312,7 +334,11 @@ impl Checker {
     /// Checks one data row (`row` is 1-based).
     pub fn check_row(&mut self, row: u64, cells: &[&str]) -> RowOutcome {
         let mut out = RowOutcome {
-            fixed: cells.iter().map(|c| (*c).to_owned()).collect(),
+            fixed: if self.keep_fixed {
+                cells.iter().map(|c| (*c).to_owned()).collect()
+            } else {
+                Vec::new()
+            },
             values: Vec::with_capacity(self.columns.len()),
             ..RowOutcome::default()
         };
@@ -373,7 +399,8 @@ impl Checker {
                         Some("merge the rows at the source, or fix one key".into()),
                     ),
                     None => {
-                        self.seen_keys.insert(h, row);
+                        self.seen_keys
+                            .insert(h, u32::try_from(row).unwrap_or(u32::MAX));
                     }
                 }
             }
@@ -386,14 +413,15 @@ impl Checker {
                 .as_ref()
                 .map(|f| f.name.as_str())
                 .unwrap_or(c.spec.crm.as_str());
-            match normalize::normalise(raw, &c.spec, c.field.as_ref()) {
+            match normalize::normalise_with(
+                raw,
+                &c.spec,
+                c.field.as_ref(),
+                c.wants_state,
+                c.wants_country,
+            ) {
                 Ok(n) => {
-                    if n.value.is_none()
-                        && self
-                            .required
-                            .iter()
-                            .any(|r| r.eq_ignore_ascii_case(&c.spec.crm))
-                    {
+                    if n.value.is_none() && c.required {
                         push(
                             &mut out,
                             "required_missing",
@@ -418,23 +446,28 @@ impl Checker {
                         );
                     }
                     if let (Some(i), Some(v)) = (c.index, &n.value)
+                        && self.keep_fixed
                         && raw != v
-                        && let Some(cell) = out.fixed.get_mut(i)
                     {
+                        if let Some(cell) = out.fixed.get_mut(i) {
+                            *cell = v.clone();
+                        }
                         out.changes
                             .push((c.name.clone(), raw.to_owned(), v.clone()));
-                        *cell = v.clone();
                     }
                     out.values.push(n.value);
                 }
                 Err(b) => {
                     // A safe correction known for this value goes into --fix too.
-                    if let (Some(i), Some(fix)) = (c.index, b.fix.as_deref().and_then(safe_fix))
-                        && let Some(cell) = out.fixed.get_mut(i)
-                    {
-                        out.changes
-                            .push((c.name.clone(), raw.to_owned(), fix.clone()));
-                        *cell = fix;
+                    if let (Some(i), true, Some(fix)) = (
+                        c.index,
+                        self.keep_fixed,
+                        b.fix.as_deref().and_then(safe_fix),
+                    ) {
+                        if let Some(cell) = out.fixed.get_mut(i) {
+                            *cell = fix.clone();
+                        }
+                        out.changes.push((c.name.clone(), raw.to_owned(), fix));
                     }
                     push(
                         &mut out,

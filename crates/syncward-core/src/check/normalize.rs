@@ -351,7 +351,7 @@ fn levenshtein(a: &str, b: &str) -> usize {
 }
 
 /// Does the CRM field expect two-letter codes?
-fn wants_state_code(field: &SchemaField) -> bool {
+pub fn wants_state_code(field: &SchemaField) -> bool {
     let n = field.name.to_ascii_lowercase();
     if n.contains("country") {
         return false;
@@ -368,7 +368,7 @@ fn wants_state_code(field: &SchemaField) -> bool {
             && codes * 10 >= field.options.len() * 8)
 }
 
-fn wants_country_code(field: &SchemaField) -> bool {
+pub fn wants_country_code(field: &SchemaField) -> bool {
     let n = field.name.to_ascii_lowercase();
     n.contains("countrycode")
         || n.contains("country_code")
@@ -385,6 +385,20 @@ pub fn normalise(
     raw: &str,
     spec: &FieldSpec,
     field: Option<&SchemaField>,
+) -> Result<Normalised, Bad> {
+    let (state, country) = field.map_or((false, false), |f| {
+        (wants_state_code(f), wants_country_code(f))
+    });
+    normalise_with(raw, spec, field, state, country)
+}
+
+/// [`normalise`] with the field's code expectations worked out once by the caller.
+pub fn normalise_with(
+    raw: &str,
+    spec: &FieldSpec,
+    field: Option<&SchemaField>,
+    wants_state: bool,
+    wants_country: bool,
 ) -> Result<Normalised, Bad> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
@@ -444,7 +458,7 @@ pub fn normalise(
         });
     };
     if spec.transform != Some(Transform::UsStateCode)
-        && wants_state_code(field)
+        && wants_state
         && !places::is_us_state_code(&value)
     {
         return Err(bad(
@@ -458,7 +472,7 @@ pub fn normalise(
         ));
     }
     if spec.transform != Some(Transform::CountryCode)
-        && wants_country_code(field)
+        && wants_country
         && !places::is_country_code(&value)
     {
         return Err(bad(

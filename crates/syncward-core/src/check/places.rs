@@ -92,16 +92,51 @@ fn fold(s: &str) -> String {
     out
 }
 
-/// A US state (or territory) name, abbreviation or code -> its two-letter code.
-pub fn us_state_code(value: &str) -> Option<&'static str> {
-    let v = fold(value);
-    STATES.iter().find_map(|(code, name, others)| {
-        (fold(code) == v || fold(name) == v || others.iter().any(|o| fold(o) == v)).then_some(*code)
+type Table = std::collections::HashMap<String, &'static str>;
+
+fn state_table() -> &'static Table {
+    static T: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let mut t = Table::new();
+        for (code, name, others) in STATES {
+            t.insert(fold(code), *code);
+            t.insert(fold(name), *code);
+            for o in *others {
+                t.insert(fold(o), *code);
+            }
+        }
+        t
     })
 }
 
+fn country_table() -> &'static Table {
+    static T: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let mut t = Table::new();
+        for entry in COUNTRIES.split('|') {
+            let (code, names) = entry.split_at(2);
+            t.insert(fold(code), code);
+            for n in names.trim().split(';') {
+                t.entry(fold(n)).or_insert(code);
+            }
+        }
+        t
+    })
+}
+
+/// A US state (or territory) name, abbreviation or code -> its two-letter code.
+pub fn us_state_code(value: &str) -> Option<&'static str> {
+    if value.len() == 2 && is_us_state_code(value) {
+        return STATES
+            .iter()
+            .find(|(c, _, _)| *c == value)
+            .map(|(c, _, _)| *c);
+    }
+    state_table().get(&fold(value)).copied()
+}
+
 pub fn is_us_state_code(value: &str) -> bool {
-    STATES.iter().any(|(code, _, _)| *code == value)
+    value.len() == 2 && STATES.iter().any(|(code, _, _)| *code == value)
 }
 
 /// A country name or code -> its ISO 3166-1 alpha-2 code.
@@ -110,14 +145,8 @@ pub fn country_code(value: &str) -> Option<&'static str> {
     if v.is_empty() {
         return None;
     }
-    for entry in COUNTRIES.split('|') {
-        let (code, names) = entry.split_at(2);
-        if fold(code) == v {
-            return Some(code);
-        }
-        if names.trim().split(';').any(|n| fold(n) == v) {
-            return Some(code);
-        }
+    if let Some(code) = country_table().get(&v) {
+        return Some(code);
     }
     // Three-letter codes seen in exports.
     Some(match v.as_str() {
@@ -142,7 +171,11 @@ pub fn country_code(value: &str) -> Option<&'static str> {
 }
 
 pub fn is_country_code(value: &str) -> bool {
-    value.len() == 2 && COUNTRIES.split('|').any(|e| &e[..2] == value)
+    value.len() == 2
+        && value.bytes().all(|b| b.is_ascii_uppercase())
+        && country_table()
+            .get(&value.to_ascii_lowercase())
+            .is_some_and(|c| *c == value)
 }
 
 /// The international calling code of a country, for E.164 phone numbers.

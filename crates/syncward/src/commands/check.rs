@@ -13,7 +13,7 @@ use syncward_core::check::schema::Schema;
 use syncward_core::check::{Checker, Finding, SetupInput, Severity, Summary};
 
 /// Findings kept for the report; counts stay exact beyond it.
-const MAX_FINDINGS: usize = 100_000;
+const MAX_FINDINGS: usize = 50_000;
 
 pub fn run(args: CheckArgs) -> Result<Outcome> {
     let mapping = Mapping::read(&args.mapping)?;
@@ -71,6 +71,7 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         batch_size: args.batch_size,
     };
     let mut checker = Checker::new(&mapping, &schema, &headers, &setup);
+    checker.keep_fixed(args.fix.is_some());
     let mut summary = Summary::default();
     summary.add_setup(checker.setup_findings());
     let mut findings: Vec<Finding> = checker.setup_findings().to_vec();
@@ -208,8 +209,20 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match args.format {
         Format::Json => {
-            let v = serde_json::json!({"summary": summary, "findings": findings, "findings_truncated": truncated});
-            serde_json::to_writer_pretty(&mut out, &v)?;
+            #[derive(serde::Serialize)]
+            struct Report<'a> {
+                summary: &'a Summary,
+                findings: &'a [Finding],
+                findings_truncated: bool,
+            }
+            serde_json::to_writer_pretty(
+                &mut out,
+                &Report {
+                    summary: &summary,
+                    findings: &findings,
+                    findings_truncated: truncated,
+                },
+            )?;
             writeln!(out)?;
         }
         Format::Text => text(&mut out, &args, &schema, &summary, &findings, truncated)?,
