@@ -79,6 +79,9 @@ fn closing_quote(b: &[u8], open: usize) -> Option<usize> {
 /// 'a@b.co'. Field and code names ('firstname', "errorCode",
 /// 'Custom__c', "INVALID_FIELD") are kept, since they say what failed.
 fn is_value_like(s: &str) -> bool {
+    if !s.chars().any(char::is_alphanumeric) {
+        return false; // punctuation between two quotes: `":"` in JSON
+    }
     let ident = s
         .bytes()
         .next()

@@ -69,6 +69,8 @@ pub struct Client {
     token: Token,
 }
 
+pub mod write;
+
 impl Client {
     pub fn new(base_url: &str, token: Token) -> Result<Client, CrmError> {
         let http = reqwest::Client::builder()
@@ -156,6 +158,18 @@ impl Client {
             })
             .unwrap_or_default())
     }
+}
+
+/// A plain GET (the sandbox's admin API).
+pub async fn get_text(url: &str) -> Result<String, CrmError> {
+    let resp = reqwest::get(url).await.map_err(|e| CrmError::Unreachable {
+        url: url.to_owned(),
+        message: e.to_string(),
+    })?;
+    resp.text().await.map_err(|e| CrmError::Unreachable {
+        url: url.to_owned(),
+        message: e.to_string(),
+    })
 }
 
 fn redact(text: &str, token: &Token) -> String {

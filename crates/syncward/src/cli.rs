@@ -31,6 +31,12 @@ pub enum Command {
     Check(CheckArgs),
     /// Snapshot a CRM object's schema, or list the drift between two snapshots.
     Schema(SchemaArgs),
+    /// The guarded re-sync: preflight, one test record, adaptive batches, a journal, a review queue.
+    Sync(SyncArgs),
+    /// The review queue: records held back from automatic retries until a person looks.
+    Queue(QueueArgs),
+    /// The whole story on a local sandbox CRM, in one command.
+    Demo,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -194,6 +200,71 @@ pub enum SchemaCommand {
         mapping: Option<std::path::PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    #[arg(long, value_name = "FILE")]
+    pub mapping: std::path::PathBuf,
+    #[arg(long, value_name = "FILE")]
+    pub source: std::path::PathBuf,
+    #[arg(long, value_name = "URL")]
+    pub crm_url: String,
+    /// Environment variable holding the access token.
+    #[arg(long, value_name = "VAR", default_value = "SYNCWARD_TOKEN")]
+    pub token_env: String,
+    /// Environment variable holding a refresh token (used once when the access token expires).
+    #[arg(long, value_name = "VAR", default_value = "SYNCWARD_REFRESH_TOKEN")]
+    pub refresh_token_env: String,
+    /// Do everything but write.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Records per request (capped at the CRM's limit; shrinks on transport trouble).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Continue the last unfinished run of this source and mapping.
+    #[arg(long)]
+    pub resume: bool,
+    /// The state database (journal, runs, review queue).
+    #[arg(long, value_name = "PATH", default_value = ".syncward/syncward.db")]
+    pub db: std::path::PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct QueueArgs {
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = ".syncward/syncward.db",
+        global = true
+    )]
+    pub db: std::path::PathBuf,
+    #[command(subcommand)]
+    pub command: QueueCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// The items waiting for a person (all with --all).
+    List {
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// One item, with its reason, evidence and the record as it would be sent.
+    Show { id: i64 },
+    /// Send the item again with the next run (after the cause is fixed).
+    Release { ids: Vec<i64> },
+    /// Give the item up (it will not be sent).
+    Drop { ids: Vec<i64> },
+    /// Write the open items as a CSV in the CRM's own import format (the manual fallback).
+    Export {
+        #[arg(long, short, value_name = "FILE")]
+        output: std::path::PathBuf,
     },
 }
 

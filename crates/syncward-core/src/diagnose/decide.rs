@@ -27,7 +27,7 @@ const HOUR_MS: i64 = 60 * 60 * 1000;
 /// The seed's small-batch threshold: "fewer than 20 records".
 const LOW_VOLUME: u64 = 20;
 
-pub(super) fn finish(a: Analyzer<'_>, ctx: &Context) -> Diagnosis {
+pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
     let (records_seen, records_failed, readback_records, estimated) = a.record_counts();
     let approximate =
         estimated || a.records_overflow || a.batches_overflow || a.overflow_groups > 0;

@@ -805,6 +805,12 @@ impl<'c> Analyzer<'c> {
     /// The diagnosis of everything pushed so far.
     pub fn finish(mut self, ctx: &Context) -> Diagnosis {
         self.flush_batch();
+        decide::finish(&self, ctx)
+    }
+
+    /// The diagnosis so far, without ending the analysis (the live runner
+    /// checks its stop rules after every batch).
+    pub fn snapshot(&self, ctx: &Context) -> Diagnosis {
         decide::finish(self, ctx)
     }
 }

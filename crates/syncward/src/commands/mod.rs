@@ -1,10 +1,13 @@
 mod check;
 mod classify;
 mod context;
+mod demo;
 mod diagnose;
+mod queue;
 mod rules;
 mod sandbox;
 mod schema;
+mod sync;
 
 use crate::cli::{Cli, Command};
 use anyhow::{Context, Result};
@@ -40,6 +43,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Sandbox(args) => sandbox::run(args),
         Command::Check(args) => check::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::Sync(args) => sync::run(&classifier(&cli.rules)?, args),
+        Command::Queue(args) => queue::run(args),
+        Command::Demo => demo::run(&classifier(&cli.rules)?),
     }
 }
 
