@@ -583,6 +583,7 @@ fn diagnose_text_and_markdown_snapshots() {
 struct SandboxProc {
     child: std::process::Child,
     url: String,
+    _stdout: std::io::BufReader<std::process::ChildStdout>,
 }
 
 impl SandboxProc {
@@ -591,18 +592,22 @@ impl SandboxProc {
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("syncward"))
             .args(["sandbox", "--addr", "127.0.0.1:0", "--scenario", scenario])
             .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
             .spawn()
             .expect("sandbox starts");
         let mut first = String::new();
-        std::io::BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut first)
-            .expect("first line");
+        let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        stdout.read_line(&mut first).expect("first line");
         let url = first
             .trim()
             .strip_prefix("sandbox listening on ")
             .expect("announces its URL")
             .to_owned();
-        SandboxProc { child, url }
+        SandboxProc {
+            child,
+            url,
+            _stdout: stdout,
+        }
     }
 }
 
@@ -875,4 +880,131 @@ fn check_live_against_the_sandbox_and_schema_snapshot_diff() {
             .iter()
             .any(|d| d["change"] == "became_required" && d["field"] == "Company")
     );
+}
+
+// ---- sync, queue and the demo ---------------------------------------------------
+
+#[test]
+fn demo_tells_the_story_and_exits_0() {
+    let out = syncward().arg("demo").assert().success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    for words in [
+        "next move",
+        "test record",
+        "review queue",
+        "no duplicates",
+        "nothing lost",
+    ] {
+        assert!(text.contains(words), "the demo says '{words}':\n{text}");
+    }
+}
+
+#[test]
+fn sync_then_queue_list_release_drop_export() {
+    let sb = SandboxProc::start("healthy");
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("state.db");
+    let out = syncward()
+        .current_dir(repo_file(""))
+        .env("SYNCWARD_TOKEN", "sandbox-token")
+        .args([
+            "sync",
+            "--mapping",
+            "examples/demo/mapping.toml",
+            "--source",
+            "examples/demo/leads.csv",
+            "--crm-url",
+            &sb.url,
+            "--format",
+            "json",
+            "--db",
+        ])
+        .arg(&db)
+        .assert()
+        .code(1);
+    let r: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert_eq!(
+        r["held_by_preflight"], 2,
+        "one bad picklist value, one bad email"
+    );
+    assert_eq!(r["confirmed"], 148);
+    let list = syncward()
+        .args(["queue", "list", "--format", "json", "--db"])
+        .arg(&db)
+        .assert()
+        .success();
+    let items = json_lines(&list.get_output().stdout);
+    assert_eq!(items.len(), 2);
+    for key in ["record", "layer", "reason", "run"] {
+        assert!(items[0].get(key).is_some(), "queue item has {key}");
+    }
+    let first = items[0]["id"].as_i64().expect("id");
+    let second = items[1]["id"].as_i64().expect("id");
+    syncward()
+        .args(["queue", "show", &first.to_string(), "--db"])
+        .arg(&db)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("payload"));
+    syncward()
+        .args(["queue", "release", &first.to_string(), "--db"])
+        .arg(&db)
+        .assert()
+        .success();
+    let export = dir.path().join("by-hand.csv");
+    syncward()
+        .args(["queue", "export", "-o"])
+        .arg(&export)
+        .arg("--db")
+        .arg(&db)
+        .assert()
+        .success();
+    let csv = std::fs::read_to_string(&export).expect("export");
+    assert!(
+        csv.lines()
+            .next()
+            .is_some_and(|h| h.contains("LastName") && h.ends_with("syncward_reason")),
+        "{csv}"
+    );
+    assert_eq!(
+        csv.lines().count(),
+        1 + 1,
+        "the released item is no longer open"
+    );
+    syncward()
+        .args(["queue", "drop", &second.to_string(), "--db"])
+        .arg(&db)
+        .assert()
+        .success();
+    let list = syncward()
+        .args(["queue", "list", "--format", "json", "--db"])
+        .arg(&db)
+        .assert()
+        .success();
+    assert!(json_lines(&list.get_output().stdout).is_empty());
+    syncward()
+        .args(["queue", "show", "99999", "--db"])
+        .arg(&db)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no review-queue item 99999"));
+    // A dry run writes nothing.
+    let out = syncward()
+        .current_dir(repo_file(""))
+        .env("SYNCWARD_TOKEN", "sandbox-token")
+        .args([
+            "sync",
+            "--dry-run",
+            "--mapping",
+            "examples/demo/mapping.toml",
+            "--source",
+            "examples/demo/leads-fixed.csv",
+            "--crm-url",
+            &sb.url,
+            "--db",
+        ])
+        .arg(dir.path().join("dry.db"))
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("Dry run"));
 }
