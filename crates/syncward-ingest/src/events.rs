@@ -3,46 +3,19 @@
 //! taken where either is reasonable.
 
 use crate::source::Input;
-use crate::{IngestError, LineReader, Problem, Sink};
+use crate::{IngestError, Problem, Sink};
 use std::borrow::Cow;
 use std::sync::Arc;
 use syncward_core::event::{Changed, Direction, Op, Status, parse_ts};
 use syncward_core::{Crm, Event, Origin};
 
 pub fn read_jsonl(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result<(), IngestError> {
-    let mut lines = LineReader::new(reader);
-    loop {
-        let (number, text) = match lines.next_borrowed() {
-            Ok(Some(l)) => l,
-            Ok(None) => return Ok(()),
-            Err(source) => {
-                return Err(IngestError::Read {
-                    file: name.to_string(),
-                    line: 0,
-                    source,
-                });
-            }
-        };
+    crate::each_line(reader, name, sink, |text, number, sink| {
         let origin = Origin {
             file: name.clone(),
             line: number,
         };
-        let text = match text {
-            Ok(t) => t,
-            Err(e) => {
-                sink.problem(Problem {
-                    file: name.clone(),
-                    line: Some(number),
-                    message: e.to_string(),
-                });
-                continue;
-            }
-        };
-        let trimmed = text.trim();
-        if trimmed.is_empty() {
-            continue;
-        }
-        match parse_event(trimmed, origin) {
+        match parse_event(text.trim(), origin) {
             Ok(ev) => sink.event(&ev),
             Err(message) => sink.problem(Problem {
                 file: name.clone(),
@@ -50,7 +23,7 @@ pub fn read_jsonl(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result
                 message,
             }),
         }
-    }
+    })
 }
 
 /// A value of a flat JSON event.

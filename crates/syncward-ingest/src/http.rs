@@ -5,7 +5,7 @@
 //! becomes one event per record.
 
 use crate::source::Input;
-use crate::{IngestError, LineReader, Problem, Sink};
+use crate::{IngestError, Problem, Sink};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -28,33 +28,7 @@ pub struct Exchange {
 }
 
 pub fn read_jsonl(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result<(), IngestError> {
-    let mut lines = LineReader::new(reader);
-    loop {
-        let (number, text) = match lines.next_borrowed() {
-            Ok(Some(l)) => l,
-            Ok(None) => return Ok(()),
-            Err(source) => {
-                return Err(IngestError::Read {
-                    file: name.to_string(),
-                    line: 0,
-                    source,
-                });
-            }
-        };
-        let text = match text {
-            Ok(t) => t,
-            Err(e) => {
-                sink.problem(Problem {
-                    file: name.clone(),
-                    line: Some(number),
-                    message: e.to_string(),
-                });
-                continue;
-            }
-        };
-        if text.trim().is_empty() {
-            continue;
-        }
+    crate::each_line(reader, name, sink, |text, number, sink| {
         let origin = Origin {
             file: name.clone(),
             line: number,
@@ -67,7 +41,7 @@ pub fn read_jsonl(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result
                 message,
             }),
         }
-    }
+    })
 }
 
 fn parse_exchange_line(text: &str) -> Result<Exchange, String> {

@@ -122,6 +122,41 @@ pub fn read_input(path: &str, format: Format, sink: &mut dyn Sink) -> Result<Sum
     Ok(counting.summary)
 }
 
+/// Calls `f` with every readable, non-blank line and its number; lines
+/// that are too long or not UTF-8 become problems; a failed read ends it.
+pub(crate) fn each_line(
+    reader: source::Input,
+    name: &Arc<str>,
+    sink: &mut dyn Sink,
+    mut f: impl FnMut(&str, u64, &mut dyn Sink),
+) -> Result<(), IngestError> {
+    let mut lines = LineReader::new(reader);
+    let mut last = 0;
+    loop {
+        let (number, text) = match lines.next_borrowed() {
+            Ok(Some(l)) => l,
+            Ok(None) => return Ok(()),
+            Err(source) => {
+                return Err(IngestError::Read {
+                    file: name.to_string(),
+                    line: last,
+                    source,
+                });
+            }
+        };
+        last = number;
+        match text {
+            Ok(t) if t.trim().is_empty() => {}
+            Ok(t) => f(t, number, sink),
+            Err(e) => sink.problem(Problem {
+                file: name.clone(),
+                line: Some(number),
+                message: e.to_string(),
+            }),
+        }
+    }
+}
+
 struct Counting<'s> {
     inner: &'s mut dyn Sink,
     summary: Summary,

@@ -5,7 +5,7 @@
 //! (record, object, run, status) are picked up.
 
 use crate::source::Input;
-use crate::{IngestError, LineReader, Problem, Sink};
+use crate::{IngestError, Sink};
 use std::borrow::Cow;
 use std::sync::Arc;
 use syncward_core::event::{Status, parse_ts};
@@ -51,30 +51,7 @@ const SUCCESS_WORDS: &[&str] = &[
 ];
 
 pub fn read(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result<(), IngestError> {
-    let mut lines = LineReader::new(reader);
-    loop {
-        let (number, text) = match lines.next_borrowed() {
-            Ok(Some(l)) => l,
-            Ok(None) => return Ok(()),
-            Err(source) => {
-                return Err(IngestError::Read {
-                    file: name.to_string(),
-                    line: 0,
-                    source,
-                });
-            }
-        };
-        let text = match text {
-            Ok(t) => t,
-            Err(e) => {
-                sink.problem(Problem {
-                    file: name.clone(),
-                    line: Some(number),
-                    message: e.to_string(),
-                });
-                continue;
-            }
-        };
+    crate::each_line(reader, name, sink, |text, number, sink| {
         if let Some(ev) = parse_line(
             text,
             Origin {
@@ -84,7 +61,7 @@ pub fn read(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result<(), I
         ) {
             sink.event(&ev);
         }
-    }
+    })
 }
 
 pub fn parse_line(line: &str, origin: Origin) -> Option<Event<'_>> {

@@ -95,6 +95,7 @@ fn now_ms() -> i64 {
 struct Pacer {
     min_gap: Duration,
     next: Instant,
+    backed_off: bool,
 }
 
 impl Pacer {
@@ -107,6 +108,7 @@ impl Pacer {
         Pacer {
             min_gap: gap,
             next: Instant::now(),
+            backed_off: false,
         }
     }
 
@@ -123,19 +125,25 @@ impl Pacer {
         if let (Some(max), Some(interval)) = (limits.max, limits.interval_ms)
             && max > 0
         {
-            self.min_gap = Duration::from_millis(interval / max)
-                .max(self.min_gap.min(Duration::from_millis(interval / max)));
+            // A hair under the CRM's pace: its window rolls, so exactly at the
+            // limit would meet a 429 now and then.
+            let pace = Duration::from_micros(interval * 1000 / max) * 51 / 50;
+            self.min_gap = if self.backed_off {
+                self.min_gap.max(pace)
+            } else {
+                pace
+            };
         }
-        if let (Some(rem), Some(interval)) = (limits.remaining, limits.interval_ms)
+        if let Some(rem) = limits.remaining
             && rem <= 1
         {
-            self.next = self
-                .next
-                .max(Instant::now() + Duration::from_millis(interval / 2));
+            self.next = self.next.max(Instant::now() + self.min_gap * 2);
         }
         if let Some(wait) = retry_after {
+            // Never send inside a penalty window; slow down a little for good.
             self.next = self.next.max(Instant::now() + wait);
-            self.min_gap = (self.min_gap * 5 / 4).max(Duration::from_millis(10));
+            self.backed_off = true;
+            self.min_gap = (self.min_gap * 11 / 10).max(Duration::from_millis(10));
         }
     }
 }
