@@ -36,6 +36,9 @@ pub struct Limits {
     pub remaining: Option<u64>,
     pub max: Option<u64>,
     pub interval_ms: Option<u64>,
+    /// Salesforce `Sforce-Limit-Info: api-usage=used/max` (the daily allocation).
+    pub daily_used: Option<u64>,
+    pub daily_max: Option<u64>,
 }
 
 pub struct Answer<T> {
@@ -84,10 +87,23 @@ impl Client {
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| v.trim().parse::<u64>().ok())
                 };
+                let usage = h
+                    .get("sforce-limit-info")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| {
+                        v.split(',')
+                            .find_map(|p| p.trim().strip_prefix("api-usage="))
+                    })
+                    .and_then(|u| u.split_once('/'))
+                    .and_then(|(a, b)| {
+                        Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?))
+                    });
                 let limits = Limits {
                     remaining: num("x-hubspot-ratelimit-remaining"),
                     max: num("x-hubspot-ratelimit-max"),
                     interval_ms: num("x-hubspot-ratelimit-interval-milliseconds"),
+                    daily_used: usage.map(|u| u.0),
+                    daily_max: usage.map(|u| u.1),
                 };
                 let retry_after = num("retry-after").map(Duration::from_secs);
                 match resp.text().await {

@@ -148,6 +148,58 @@ impl Pacer {
     }
 }
 
+/// What to do about a failed write: the retry decision, by the error's layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Retry {
+    /// Retry once, after this long (transient: timeouts, 5xx, resets, row locks).
+    Once(Duration),
+    /// Never retry automatically: mapping, dedupe, workflow, record errors go to the review queue.
+    Never,
+    /// Nothing more can go through today (a daily quota): stop the run.
+    StopRun(String),
+}
+
+/// The retry decision as a trait, so a connector can say "retry only these".
+pub trait RetryLogic {
+    /// `status` is the HTTP status (None: no answer), `text` the CRM's error.
+    fn decide(&self, status: Option<u16>, text: &str, attempt: u32) -> Retry;
+}
+
+/// The default: the classifier's layer and transient flag decide.
+pub struct LayerRetry<'c> {
+    pub engine: &'c Classifier,
+    pub crm: Option<syncward_core::Crm>,
+}
+
+impl RetryLogic for LayerRetry<'_> {
+    fn decide(&self, status: Option<u16>, text: &str, attempt: u32) -> Retry {
+        let quota = text.contains("REQUEST_LIMIT_EXCEEDED")
+            || text.contains("daily limit")
+            || (text.contains("\"DAILY\"") && status == Some(429));
+        if quota {
+            return Retry::StopRun("the CRM's daily API allocation is used up: nothing more goes through today; resume after it resets (syncward sync --resume)".into());
+        }
+        if attempt > 1 {
+            return Retry::Never;
+        }
+        let c = self.engine.classify(&Input {
+            text,
+            crm: self.crm,
+            http_status: status,
+        });
+        let transient = status.is_none()
+            || matches!(status, Some(408 | 429 | 500..=599))
+            || (c.transient && c.layer == Layer::Transport);
+        if transient {
+            // Jittered, so several runners do not retry in step.
+            let jitter = (text.len() as u64 * 37 + u64::from(attempt) * 101) % 250;
+            Retry::Once(Duration::from_millis(250 + jitter))
+        } else {
+            Retry::Never
+        }
+    }
+}
+
 /// One row ready to send.
 #[derive(Clone)]
 struct Row {
@@ -171,6 +223,8 @@ struct Run<'a> {
     pacer: Pacer,
     report: Report,
     refreshed: bool,
+    /// The CRM said the day's allocation is used (Sforce-Limit-Info).
+    quota_exhausted: bool,
 }
 
 pub async fn run(
@@ -420,6 +474,7 @@ impl<'a> Run<'a> {
                 diagnosis: None,
             },
             refreshed: false,
+            quota_exhausted: false,
         }
     }
 
@@ -795,6 +850,11 @@ impl<'a> Run<'a> {
                 &ans.limits,
                 ans.value.as_ref().err().and_then(|e| e.retry_after),
             );
+            if let (Some(used), Some(max)) = (ans.limits.daily_used, ans.limits.daily_max)
+                && used >= max
+            {
+                self.quota_exhausted = true;
+            }
             match ans.value {
                 Ok(list) => {
                     let mut retry = Vec::new();
@@ -832,7 +892,23 @@ impl<'a> Run<'a> {
                                 None,
                                 Some((batch_no, size)),
                             );
-                            if c.transient && attempt == 1 {
+                            let text = format!(
+                                "{}: {}",
+                                w.code.as_deref().unwrap_or(""),
+                                w.message.as_deref().unwrap_or("")
+                            );
+                            if matches!(
+                                LayerRetry {
+                                    engine: self.engine,
+                                    crm: self.ctx.crm
+                                }
+                                .decide(
+                                    None.or(Some(400)),
+                                    &text,
+                                    attempt
+                                ),
+                                Retry::Once(_)
+                            ) {
                                 retry.push(row.clone());
                             } else {
                                 self.queue(row, c.layer, &c.title, &w)?;
@@ -948,8 +1024,17 @@ impl<'a> Run<'a> {
                 }
             }
         }
-        let transient = status.is_none_or(|s| s == 429 || s >= 500 || s == 408);
-        if transient {
+        let decision = LayerRetry {
+            engine: self.engine,
+            crm: self.ctx.crm,
+        }
+        .decide(status, &e.body, attempt);
+        if let Retry::StopRun(why) = decision {
+            return Ok(Some(Flow::Stop(why)));
+        }
+        if matches!(decision, Retry::Once(_))
+            || (attempt >= 2 && status.is_none_or(|s| s == 429 || s >= 500 || s == 408))
+        {
             // The write may have committed (a reset after the request): read back first.
             if e.maybe_committed {
                 self.pacer.wait().await;
@@ -995,7 +1080,10 @@ impl<'a> Run<'a> {
                 return Ok(None);
             }
             self.report.retries += 1;
-            let wait = e.retry_after.unwrap_or(Duration::from_millis(500));
+            let wait = e.retry_after.unwrap_or(match decision {
+                Retry::Once(d) => d,
+                _ => Duration::from_millis(500),
+            });
             tokio::time::sleep(wait).await;
             return Ok(None);
         }
@@ -1149,6 +1237,9 @@ impl<'a> Run<'a> {
 
     /// The stop rules that stop a live run.
     fn tripped(&self) -> Option<String> {
+        if self.quota_exhausted {
+            return Some("the CRM's daily API allocation is used up (Sforce-Limit-Info): resume after it resets (syncward sync --resume)".into());
+        }
         if self.analyzer.failures() == 0 {
             return None;
         }

@@ -286,3 +286,125 @@ async fn duplicate_rule_failures_go_to_the_queue_never_retried() {
     assert_eq!(r.retries, 0, "a duplicate is never retried");
     assert!(store.queued(r.run).expect("queued").contains("D-2"));
 }
+
+#[tokio::test]
+async fn schema_drift_mid_run_stops_on_the_same_field_and_queues_the_bounced() {
+    let sb = Sandbox::start(
+        "127.0.0.1:0",
+        Scenario::load("schema-drift").expect("s"),
+        None,
+    )
+    .await
+    .expect("sandbox");
+    let dir = tempfile::tempdir().expect("tmp");
+    // 150 leads; from row 100 on some come without a company.
+    let mut s = String::from("Key,Last,Company,Status\n");
+    for i in 0..150 {
+        let company = if i >= 100 && i % 2 == 0 {
+            String::new()
+        } else {
+            format!("Co{i}")
+        };
+        s.push_str(&format!("L-{i},Last{i},{company},Open - Not Contacted\n"));
+    }
+    let src = dir.path().join("leads.csv");
+    std::fs::write(&src, s).expect("write");
+    let mut store = SqliteStore::open(&dir.path().join("s.db")).expect("db");
+    let mut o = opts(LEADS_MAPPING, src, &sb.url, dir.path());
+    o.batch_size = Some(25);
+    let r = run(&o, &engine(), &mut store).await.expect("runs");
+    // Company was optional at preflight; the admin made it required after 100 writes.
+    assert!(
+        r.stopped
+            .as_deref()
+            .is_some_and(|s| s.contains("same field failed on 2 records")
+                || s.contains("3 identical failures")),
+        "{:?}",
+        r.stopped
+    );
+    let queued = store.queue_list(Some("open")).expect("q");
+    assert!(
+        queued.len() >= 2 && queued.iter().all(|q| q.layer == "mapping"),
+        "{queued:?}"
+    );
+    let d = r.diagnosis.clone().expect("diagnosis");
+    assert_eq!(d.decision.action, syncward_core::diagnose::Action::Remap);
+    let stored = records(&sb.url, "Lead").await.len();
+    assert_eq!(
+        stored + queued.len() + r.not_sent as usize,
+        150,
+        "nothing lost"
+    );
+}
+
+#[tokio::test]
+async fn rate_limited_is_paced_without_429s() {
+    let sb = Sandbox::start(
+        "127.0.0.1:0",
+        Scenario::load("rate-limited").expect("s"),
+        None,
+    )
+    .await
+    .expect("sandbox");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = SqliteStore::open(&dir.path().join("s.db")).expect("db");
+    let mut o = opts(
+        CONTACTS_MAPPING,
+        contacts_csv(dir.path(), 1200, &[]),
+        &sb.url,
+        dir.path(),
+    );
+    o.batch_size = Some(10);
+    let r = run(&o, &engine(), &mut store).await.expect("runs");
+    assert!(r.stopped.is_none(), "{:?}", r.stopped);
+    assert_eq!(r.confirmed, 1200);
+    let stats: Value = reqwest::get(format!("{}/_sandbox/stats", sb.url))
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("json");
+    let answered_429 = stats["responses"]["429"].as_u64().unwrap_or(0);
+    let requests = stats["requests"].as_u64().unwrap_or(1);
+    assert!(
+        answered_429 * 100 <= requests,
+        "{answered_429} of {requests} requests answered 429"
+    );
+}
+
+#[tokio::test]
+async fn salesforce_daily_cap_stops_the_run_and_accounts_for_everything() {
+    let scenario = Scenario::parse(
+        "cap.toml",
+        "name = \"cap\"\n[salesforce]\ndaily_requests = 30\n",
+    )
+    .expect("scenario");
+    let sb = Sandbox::start("127.0.0.1:0", scenario, None)
+        .await
+        .expect("sandbox");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = SqliteStore::open(&dir.path().join("s.db")).expect("db");
+    let mut o = opts(
+        LEADS_MAPPING,
+        leads_csv(dir.path(), 200),
+        &sb.url,
+        dir.path(),
+    );
+    o.batch_size = Some(5);
+    let r = run(&o, &engine(), &mut store).await.expect("runs");
+    assert!(
+        r.stopped
+            .as_deref()
+            .is_some_and(|s| s.contains("daily API allocation")),
+        "{:?}",
+        r.stopped
+    );
+    let stored = records(&sb.url, "Lead").await.len();
+    let queued = store.queue_list(Some("open")).expect("q").len();
+    assert_eq!(stored + queued + r.not_sent as usize, 200, "nothing lost");
+    assert!(
+        r.requests <= 32,
+        "it stopped instead of hammering a closed door: {} requests",
+        r.requests
+    );
+}
