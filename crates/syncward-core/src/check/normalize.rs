@@ -33,6 +33,19 @@ pub fn trim(v: &str) -> String {
 
 pub fn number(v: &str) -> Result<String, Bad> {
     let t = v.trim();
+    // Already canonical (plain digits, one optional dot, no padding): nothing to do.
+    if !t.is_empty()
+        && t.len() == v.len()
+        && t.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+        && !t.starts_with('.')
+        && !t.ends_with('.')
+        && !(t.starts_with('0') && t.len() > 1 && !t.starts_with("0."))
+        && !(t.contains('.') && t.ends_with('0'))
+        && t.rfind('-').is_none_or(|i| i == 0)
+        && t.parse::<f64>().is_ok()
+    {
+        return Ok(t.to_owned());
+    }
     let mut s: String = t
         .chars()
         .filter(|c| !matches!(c, '$' | '€' | '£' | '¥' | ' ' | '\u{a0}' | '\''))
@@ -205,6 +218,10 @@ pub fn phone_e164(v: &str, default_country: &str) -> Result<String, Bad> {
 /// one, ISO dates pass and day/month orders are flagged, never guessed.
 pub fn date(v: &str, format: Option<&str>) -> Result<String, Bad> {
     let t = v.trim();
+    // An ISO date needs no format (and is what a transform already produced).
+    if let Some(d) = iso_date(t) {
+        return Ok(d);
+    }
     if let Some(fmt) = format {
         if let Ok(d) = jiff::civil::Date::strptime(fmt, t) {
             return Ok(d.to_string());
