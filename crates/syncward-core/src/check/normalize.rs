@@ -36,7 +36,8 @@ pub fn number(v: &str) -> Result<String, Bad> {
     // Already canonical (plain digits, one optional dot, no padding): nothing to do.
     if !t.is_empty()
         && t.len() == v.len()
-        && t.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+        && t.bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
         && !t.starts_with('.')
         && !t.ends_with('.')
         && !(t.starts_with('0') && t.len() > 1 && !t.starts_with("0."))
