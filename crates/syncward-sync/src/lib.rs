@@ -233,7 +233,7 @@ pub async fn run(
     journal: &mut dyn Journal,
 ) -> Result<Report, SyncError> {
     let crm = Crm::parse(&opts.mapping.crm).unwrap_or(Crm::Hubspot);
-    let mut client = Client::new(&opts.crm_url, opts.token.clone())?;
+    let client = Client::new(&opts.crm_url, opts.token.clone())?;
     let source_name = opts.source.display().to_string();
     let resumed_run = if opts.resume {
         journal.unfinished_run(&source_name, &opts.mapping_path)?
@@ -281,7 +281,19 @@ pub async fn run(
     );
 
     // 1. The schema, which is also the auth check.
-    let schema_text = match client.schema(crm, &opts.mapping.object).await {
+    let mut r = Run::new(
+        opts,
+        crm,
+        client,
+        engine,
+        ctx,
+        journal,
+        run_id,
+        events,
+        origin_file,
+        resumed,
+    );
+    let schema_text = match r.client.schema(crm, &opts.mapping.object).await {
         Ok(t) => t,
         Err(syncward_crm::CrmError::Refused { status: 401, .. })
             if opts.refresh_token.is_some() =>
@@ -289,22 +301,11 @@ pub async fn run(
             let refresh = opts.refresh_token.clone().unwrap_or_else(|| Token::new(""));
             match syncward_crm::write::refresh_token(&opts.crm_url, crm, &refresh).await {
                 Ok(t) => {
-                    client.set_token(t);
-                    client.schema(crm, &opts.mapping.object).await?
+                    r.client.set_token(t);
+                    r.refreshed = true;
+                    r.client.schema(crm, &opts.mapping.object).await?
                 }
                 Err(e) => {
-                    let mut r = Run::new(
-                        opts,
-                        crm,
-                        client,
-                        engine,
-                        ctx,
-                        journal,
-                        run_id,
-                        events,
-                        origin_file,
-                        resumed,
-                    );
                     r.event(
                         Status::Failed,
                         Op::Reconnect,
@@ -321,18 +322,6 @@ pub async fn run(
         Err(e) => return Err(e.into()),
     };
     let schema = Schema::parse(&opts.crm_url, &schema_text, Some(&opts.mapping.object))?;
-    let mut r = Run::new(
-        opts,
-        crm,
-        client,
-        engine,
-        ctx,
-        journal,
-        run_id,
-        events,
-        origin_file,
-        resumed,
-    );
     r.event(
         Status::Ok,
         Op::Auth,
