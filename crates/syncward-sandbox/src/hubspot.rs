@@ -494,12 +494,27 @@ fn batch_write(
 /// `GET /oauth/v1/access-tokens/{token}`: what a token may do.
 pub fn token_info(world: &mut World, token: &str) -> Reply {
     if world.tokens.contains_key(token) {
+        let all = [
+            "crm.objects.contacts.read",
+            "crm.objects.contacts.write",
+            "crm.objects.companies.read",
+            "crm.objects.companies.write",
+            "crm.objects.deals.read",
+            "crm.objects.deals.write",
+            "crm.schemas.contacts.read",
+            "oauth",
+        ];
+        let scopes: Vec<String> = world
+            .scenario
+            .scopes
+            .clone()
+            .unwrap_or_else(|| all.iter().map(|s| (*s).to_owned()).collect());
         Reply::json(
             200,
             json!({
                 "token": token, "user": "sandbox@example.com", "hub_domain": "sandbox.example.com", "hub_id": 1_234_567,
                 "app_id": 42, "expires_in": 1800, "user_id": 1, "token_type": "access",
-                "scopes": ["crm.objects.contacts.read", "crm.objects.contacts.write", "crm.objects.companies.read", "crm.objects.companies.write", "crm.objects.deals.read", "crm.objects.deals.write", "crm.schemas.contacts.read", "oauth"]
+                "scopes": scopes
             }),
         )
     } else {

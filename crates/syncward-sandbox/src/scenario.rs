@@ -14,6 +14,9 @@ pub struct Scenario {
     /// The access token accepted from the start.
     #[serde(default = "default_token")]
     pub token: String,
+    /// The scopes token introspection reports (default: read and write on every object).
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
     #[serde(default)]
     pub hubspot: Limits,
     #[serde(default)]
@@ -235,6 +238,7 @@ impl Scenario {
             name: "healthy".into(),
             description: String::new(),
             token: default_token(),
+            scopes: None,
             hubspot: Limits::default(),
             salesforce: Limits::default(),
             faults: Faults::default(),

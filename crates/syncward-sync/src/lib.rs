@@ -333,7 +333,13 @@ pub async fn run(
     );
 
     // 2. Preflight: bad rows go to the review queue, the clean set continues.
-    let (rows, held, total) = r.preflight(&schema)?;
+    // The token's scopes must cover the object (HubSpot says which it has).
+    let scopes = if crm == Crm::Hubspot {
+        r.client.hubspot_scopes().await.ok()
+    } else {
+        None
+    };
+    let (rows, held, total) = r.preflight(&schema, scopes.as_deref())?;
     r.report.source_rows = total;
     r.report.held_by_preflight = held;
     if r.report.stopped.is_some() {
@@ -538,7 +544,11 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn preflight(&mut self, schema: &Schema) -> Result<(Vec<Row>, u64, u64), SyncError> {
+    fn preflight(
+        &mut self,
+        schema: &Schema,
+        scopes: Option<&[String]>,
+    ) -> Result<(Vec<Row>, u64, u64), SyncError> {
         let src = &self.opts.source;
         let err = |e: &dyn std::fmt::Display| SyncError::Source {
             file: src.display().to_string(),
@@ -560,6 +570,7 @@ impl<'a> Run<'a> {
             &headers,
             &SetupInput {
                 batch_size: self.opts.batch_size,
+                scopes,
                 ..SetupInput::default()
             },
         );

@@ -408,3 +408,40 @@ async fn salesforce_daily_cap_stops_the_run_and_accounts_for_everything() {
         r.requests
     );
 }
+
+#[tokio::test]
+async fn a_token_without_the_write_scope_stops_at_preflight() {
+    let scenario = Scenario::parse(
+        "ro.toml",
+        "name = \"read-only\"\nscopes = [\"crm.objects.contacts.read\"]\n",
+    )
+    .expect("scenario");
+    let sb = Sandbox::start("127.0.0.1:0", scenario, None)
+        .await
+        .expect("sandbox");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = SqliteStore::open(&dir.path().join("s.db")).expect("db");
+    let r = run(
+        &opts(
+            CONTACTS_MAPPING,
+            contacts_csv(dir.path(), 10, &[]),
+            &sb.url,
+            dir.path(),
+        ),
+        &engine(),
+        &mut store,
+    )
+    .await
+    .expect("runs");
+    assert!(
+        r.stopped.as_deref().is_some_and(
+            |s| s.contains("scope_missing") && s.contains("crm.objects.contacts.write")
+        ),
+        "{:?}",
+        r.stopped
+    );
+    assert!(
+        records(&sb.url, "contacts").await.is_empty(),
+        "nothing was written"
+    );
+}
