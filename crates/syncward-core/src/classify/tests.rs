@@ -705,3 +705,34 @@ fn client_library_exception_texts() {
         Auth,
     );
 }
+
+#[test]
+fn plain_messages_from_tools_and_forums() {
+    check("HubSpot: This hapikey (abc) does not exist.", Auth);
+    check("Validation error: Phone must be 10 digits", Mapping);
+    check(
+        "The record could not be saved because it failed to trigger a flow.",
+        Workflow,
+    );
+    check(
+        "Exceeded the maximum number of API calls per day",
+        Transport,
+    );
+    check(
+        "Unable to create contact: lifecyclestage cannot be moved backwards",
+        Mapping,
+    );
+    check(
+        "Record Currently Unavailable: The record you are attempting to edit, or one of its related records, is currently being modified by another user.",
+        Transport,
+    );
+    check(
+        "Your request was throttled. Try again in 30 seconds.",
+        Transport,
+    );
+    check(
+        "The user does not have permission to access this object",
+        Auth,
+    );
+    check("Contact with email already exists", Dedupe);
+}
