@@ -736,7 +736,10 @@ fn plain_messages_from_tools_and_forums() {
     );
     check("Contact with email already exists", Dedupe);
     check("Cannot find field 'Industry__c' on object Account", Mapping);
-    check("This deal's stage changed to Closed Lost by a workflow", Workflow);
+    check(
+        "This deal's stage changed to Closed Lost by a workflow",
+        Workflow,
+    );
     check("Unable to find record with id 12345", Record);
     check("Connection pool timeout", Transport);
 }

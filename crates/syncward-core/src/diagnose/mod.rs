@@ -211,6 +211,7 @@ pub struct Analyzer<'c> {
     problems: Vec<String>,
     problems_total: u64,
     critical: Vec<String>,
+    last_run: (String, u64),
 }
 
 impl<'c> Analyzer<'c> {
@@ -270,6 +271,7 @@ impl<'c> Analyzer<'c> {
             problems: Vec::new(),
             problems_total: 0,
             critical,
+            last_run: (String::new(), 0),
         }
     }
 
@@ -321,7 +323,16 @@ impl<'c> Analyzer<'c> {
         if ev.crm.is_some() {
             self.crm_seen = ev.crm;
         }
-        let run_hash = ev.run.as_deref().map_or(0, hash_of);
+        // Runs change rarely from one event to the next: hash a run name once.
+        let run_hash = match ev.run.as_deref() {
+            None => 0,
+            Some(r) if r == self.last_run.0 => self.last_run.1,
+            Some(r) => {
+                let h = hash_of(r);
+                self.last_run = (r.to_owned(), h);
+                h
+            }
+        };
         let record_hash = ev.record.as_deref().filter(|r| !r.is_empty()).map(hash_of);
         let is_write = !matches!(
             ev.op,
