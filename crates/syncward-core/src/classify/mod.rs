@@ -306,7 +306,7 @@ impl Classifier {
 
         let status_re = ci_regex(
             "builtin.http_status",
-            r#"(?:\bstatus(?:[ _-]?code)?|\bhttp(?:/\d(?:\.\d)?)?|\bresponse code|"statusCode"|"httpStatusCode"|"status_code"|"status")(?:\s+(?:is|was|of|=))?\W{0,3}([1-5]\d\d)\b|\b([1-5]\d\d) (?:client|server) error\b|\b([1-5]\d\d)\)?:?\s+(?:unauthorized|forbidden|too many requests|not found|bad request|internal server error|bad gateway|service unavailable|gateway time-?out|conflict|unprocessable|request timeout|payload too large|request entity too large|method not allowed|locked|precondition failed)\b"#,
+            r#"(?:\bstatus(?:[ _-]?code)?|\bhttp(?:/\d(?:\.\d)?)?|\bresponse code|"statusCode"|"httpStatusCode"|"status_code"|"status")(?:\s+(?:is|was|of|=))?\W{0,3}([1-5]\d\d)\b|\b([1-5]\d\d) (?:client|server) error\b|\[([1-5]\d\d)\]|\b([1-5]\d\d)\)?:?\s+(?:unauthorized|forbidden|too many requests|not found|bad request|internal server error|bad gateway|service unavailable|gateway time-?out|conflict|unprocessable|request timeout|payload too large|request entity too large|method not allowed|locked|precondition failed)\b"#,
         )?;
         let default_fields = [
             // Salesforce Bulk: CODE:message:Field1,Field2 --
@@ -499,6 +499,7 @@ impl Classifier {
         caps.get(1)
             .or_else(|| caps.get(2))
             .or_else(|| caps.get(3))
+            .or_else(|| caps.get(4))
             .and_then(|m| m.as_str().parse().ok())
     }
 

@@ -742,4 +742,17 @@ fn plain_messages_from_tools_and_forums() {
     );
     check("Unable to find record with id 12345", Record);
     check("Connection pool timeout", Transport);
+    check(
+        "simple_salesforce.exceptions.SalesforceExpiredSession: Expired session for https://x.my.salesforce.com",
+        Auth,
+    );
+    check(
+        "Make: RuntimeError: [403] You do not have permission to perform this action",
+        Auth,
+    );
+    check(
+        "n8n: The resource you are requesting could not be found",
+        Record,
+    );
+    check("The field 'AnnualRevenue' value is too large", Record);
 }
