@@ -121,7 +121,6 @@ struct Group {
 #[derive(Debug, Default)]
 struct NameStats {
     critical: Option<bool>,
-    events: u64,
     failures: u64,
     records: Vec<u64>,
     first_failure: Option<Origin>,
@@ -131,10 +130,7 @@ struct NameStats {
 #[derive(Debug, Default)]
 struct RunStats {
     order: usize,
-    events: u64,
-    failures: u64,
     dedupe_failures: u64,
-    ok_writes: u64,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -181,7 +177,6 @@ pub struct Analyzer<'c> {
     crm_ids: Map<u64, (u64, Origin)>,
     // evidence collected as events stream
     reconnect_failed: Vec<Origin>,
-    auth_failures_without_record: u64,
     last_ok_write_seq: u64,
     last_auth_failure_seq: u64,
     ok_writes: u64,
@@ -241,7 +236,6 @@ impl<'c> Analyzer<'c> {
             batches_overflow: false,
             crm_ids: map(),
             reconnect_failed: Vec::new(),
-            auth_failures_without_record: 0,
             last_ok_write_seq: 0,
             last_auth_failure_seq: 0,
             ok_writes: 0,
@@ -359,12 +353,6 @@ impl<'c> Analyzer<'c> {
                     },
                 );
             }
-            if let Some(stats) = self.runs.get_mut(&run_hash) {
-                stats.events += 1;
-                if ok_write {
-                    stats.ok_writes += 1;
-                }
-            }
         }
 
         // Readbacks: what the CRM did after the write.
@@ -426,16 +414,8 @@ impl<'c> Analyzer<'c> {
         // Objects.
         let object = ev.object.as_deref().filter(|o| !o.is_empty());
         if let Some(o) = object {
-            if let Some(stats) = self.objects.get_mut(o) {
-                stats.events += 1;
-            } else if self.objects.len() < MAX_NAMES {
-                self.objects.insert(
-                    o.to_owned(),
-                    NameStats {
-                        events: 1,
-                        ..NameStats::default()
-                    },
-                );
+            if !self.objects.contains_key(o) && self.objects.len() < MAX_NAMES {
+                self.objects.insert(o.to_owned(), NameStats::default());
             }
         }
 
@@ -657,8 +637,6 @@ impl<'c> Analyzer<'c> {
                 st.ever_failed = true;
                 st.last_layer = Some(layer);
             }
-        } else if layer == Layer::Auth {
-            self.auth_failures_without_record += 1;
         }
         if layer == Layer::Auth {
             self.last_auth_failure_seq = self.seq;
@@ -695,7 +673,6 @@ impl<'c> Analyzer<'c> {
         if ev.run.is_some()
             && let Some(stats) = self.runs.get_mut(&run_hash)
         {
-            stats.failures += 1;
             if layer == Layer::Dedupe {
                 stats.dedupe_failures += 1;
             }
