@@ -342,17 +342,15 @@ impl<'c> Analyzer<'c> {
         }
 
         // Runs.
-        if ev.run.is_some() {
-            if !self.runs.contains_key(&run_hash) && self.runs.len() < MAX_NAMES {
-                let order = self.runs.len();
-                self.runs.insert(
-                    run_hash,
-                    RunStats {
-                        order,
-                        ..RunStats::default()
-                    },
-                );
-            }
+        if ev.run.is_some() && !self.runs.contains_key(&run_hash) && self.runs.len() < MAX_NAMES {
+            let order = self.runs.len();
+            self.runs.insert(
+                run_hash,
+                RunStats {
+                    order,
+                    ..RunStats::default()
+                },
+            );
         }
 
         // Readbacks: what the CRM did after the write.
@@ -413,10 +411,11 @@ impl<'c> Analyzer<'c> {
 
         // Objects.
         let object = ev.object.as_deref().filter(|o| !o.is_empty());
-        if let Some(o) = object {
-            if !self.objects.contains_key(o) && self.objects.len() < MAX_NAMES {
-                self.objects.insert(o.to_owned(), NameStats::default());
-            }
+        if let Some(o) = object
+            && !self.objects.contains_key(o)
+            && self.objects.len() < MAX_NAMES
+        {
+            self.objects.insert(o.to_owned(), NameStats::default());
         }
 
         // Batches, for partial writes. Events of one batch usually come
