@@ -669,12 +669,11 @@ impl<'c> Analyzer<'c> {
         }
 
         // Runs.
-        if ev.run.is_some()
+        if layer == Layer::Dedupe
+            && ev.run.is_some()
             && let Some(stats) = self.runs.get_mut(&run_hash)
         {
-            if layer == Layer::Dedupe {
-                stats.dedupe_failures += 1;
-            }
+            stats.dedupe_failures += 1;
         }
 
         // Revenue objects.
