@@ -173,6 +173,25 @@ impl Columns {
     }
 }
 
+/// A column's trimmed value by exact header name, when not blank.
+fn cell<'a>(cols: &Columns, f: &[&'a str], name: &str) -> Option<&'a str> {
+    cols.idx(name)
+        .and_then(|i| f.get(i))
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+}
+
+/// A failed event from a Salesforce error cell (`CODE:message:fields --`).
+fn sf_failure<'a>(err: &'a str, origin: Origin) -> Event<'a> {
+    let mut ev = Event::new(Status::Failed, origin);
+    ev.crm = Some(Crm::Salesforce);
+    let (code, fields) = split_sf_error(err);
+    ev.code = code.map(Cow::Borrowed);
+    ev.fields = fields.into_iter().map(Cow::Borrowed).collect();
+    ev.message = Some(Cow::Borrowed(err));
+    ev
+}
+
 fn build<'a>(
     kind: Kind,
     cols: &Columns,
@@ -185,24 +204,8 @@ fn build<'a>(
     match kind {
         Kind::Events => events_row(cols, f, origin),
         Kind::Bulk2Failed => {
-            let err = cols
-                .idx("sf__Error")
-                .and_then(|i| f.get(i))
-                .copied()
-                .unwrap_or("")
-                .trim();
-            let mut ev = Event::new(Status::Failed, origin);
-            ev.crm = Some(Crm::Salesforce);
-            let (code, fields) = split_sf_error(err);
-            ev.code = code.map(Cow::Borrowed);
-            ev.fields = fields.into_iter().map(Cow::Borrowed).collect();
-            ev.message = Some(Cow::Borrowed(err));
-            ev.crm_id = cols
-                .idx("sf__Id")
-                .and_then(|i| f.get(i))
-                .map(|s| s.trim())
-                .filter(|s| !s.is_empty())
-                .map(Cow::Borrowed);
+            let mut ev = sf_failure(cell(cols, f, "sf__Error").unwrap_or(""), origin);
+            ev.crm_id = cell(cols, f, "sf__Id").map(Cow::Borrowed);
             ev.record = key(cols)
                 .or_else(|| ev.crm_id.clone())
                 .or_else(|| Some(row_key()));
@@ -211,17 +214,14 @@ fn build<'a>(
         Kind::Bulk2Success => {
             let mut ev = Event::new(Status::Ok, origin);
             ev.crm = Some(Crm::Salesforce);
-            ev.crm_id = cols
-                .idx("sf__Id")
-                .and_then(|i| f.get(i))
-                .map(|s| s.trim())
-                .filter(|s| !s.is_empty())
-                .map(Cow::Borrowed);
-            let created = cols
-                .idx("sf__Created")
-                .and_then(|i| f.get(i))
-                .map(|s| s.trim().eq_ignore_ascii_case("true"));
-            ev.op = created.map(|c| if c { Op::Create } else { Op::Update });
+            ev.crm_id = cell(cols, f, "sf__Id").map(Cow::Borrowed);
+            ev.op = cell(cols, f, "sf__Created").map(|c| {
+                if c.eq_ignore_ascii_case("true") {
+                    Op::Create
+                } else {
+                    Op::Update
+                }
+            });
             ev.record = key(cols)
                 .or_else(|| ev.crm_id.clone())
                 .or_else(|| Some(row_key()));
@@ -255,40 +255,24 @@ fn build<'a>(
                     }
                 });
             } else if let Some(err) = cols.get(f, "error") {
-                let (code, fields) = split_sf_error(err);
-                ev.code = code.map(Cow::Borrowed);
-                ev.fields = fields.into_iter().map(Cow::Borrowed).collect();
-                ev.message = Some(Cow::Borrowed(err));
+                let failed = sf_failure(err, ev.origin.clone());
+                ev.code = failed.code;
+                ev.fields = failed.fields;
+                ev.message = failed.message;
             }
             // Bulk 1.0 results are in request order: the row is the record.
             ev.record = Some(row_key());
             Ok(ev)
         }
         Kind::DataLoaderError => {
-            let err = cols
-                .idx("ERROR")
-                .and_then(|i| f.get(i))
-                .copied()
-                .unwrap_or("")
-                .trim();
-            let mut ev = Event::new(Status::Failed, origin);
-            ev.crm = Some(Crm::Salesforce);
-            let (code, fields) = split_sf_error(err);
-            ev.code = code.map(Cow::Borrowed);
-            ev.fields = fields.into_iter().map(Cow::Borrowed).collect();
-            ev.message = Some(Cow::Borrowed(err));
+            let mut ev = sf_failure(cell(cols, f, "ERROR").unwrap_or(""), origin);
             ev.record = key(cols).or_else(|| Some(row_key()));
             Ok(ev)
         }
         Kind::DataLoaderSuccess => {
             let mut ev = Event::new(Status::Ok, origin);
             ev.crm = Some(Crm::Salesforce);
-            ev.crm_id = cols
-                .idx("ID")
-                .and_then(|i| f.get(i))
-                .map(|s| s.trim())
-                .filter(|s| !s.is_empty())
-                .map(Cow::Borrowed);
+            ev.crm_id = cell(cols, f, "ID").map(Cow::Borrowed);
             let status = cols
                 .idx("STATUS")
                 .and_then(|i| f.get(i))

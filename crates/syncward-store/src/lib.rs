@@ -114,6 +114,19 @@ pub struct NewItem<'a> {
     pub now_ms: i64,
 }
 
+/// A `runs` row, selected as `id, started_ms, crm, object, source, mapping, status`.
+fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
+    Ok(Run {
+        id: r.get(0)?,
+        started_ms: r.get(1)?,
+        crm: r.get(2)?,
+        object: r.get(3)?,
+        source: r.get(4)?,
+        mapping: r.get(5)?,
+        status: r.get(6)?,
+    })
+}
+
 /// What the runner needs from durable storage.
 pub trait Journal {
     fn begin_run(
@@ -244,17 +257,7 @@ impl SqliteStore {
         let mut stmt = self.conn.prepare(
             "SELECT id, started_ms, crm, object, source, mapping, status FROM runs ORDER BY id",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Run {
-                id: r.get(0)?,
-                started_ms: r.get(1)?,
-                crm: r.get(2)?,
-                object: r.get(3)?,
-                source: r.get(4)?,
-                mapping: r.get(5)?,
-                status: r.get(6)?,
-            })
-        })?;
+        let rows = stmt.query_map([], run_row)?;
         Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
     }
 }
@@ -281,7 +284,7 @@ impl Journal for SqliteStore {
             .query_row(
                 "SELECT id, started_ms, crm, object, source, mapping, status FROM runs WHERE source = ?1 AND mapping = ?2 AND status = 'running' ORDER BY id DESC LIMIT 1",
                 params![source, mapping],
-                |r| Ok(Run { id: r.get(0)?, started_ms: r.get(1)?, crm: r.get(2)?, object: r.get(3)?, source: r.get(4)?, mapping: r.get(5)?, status: r.get(6)? }),
+                run_row,
             )
             .optional()?)
     }

@@ -225,6 +225,8 @@ struct Run<'a> {
     refreshed: bool,
     /// The CRM said the day's allocation is used (Sforce-Limit-Info).
     quota_exhausted: bool,
+    /// Failures seen when the stop rules were last evaluated.
+    failures_checked: u64,
 }
 
 pub async fn run(
@@ -470,6 +472,7 @@ impl<'a> Run<'a> {
             },
             refreshed: false,
             quota_exhausted: false,
+            failures_checked: 0,
         }
     }
 
@@ -817,6 +820,38 @@ impl<'a> Run<'a> {
         Ok(test)
     }
 
+    /// One upsert call: paced, counted, and read for the CRM's limits.
+    async fn upsert_paced(
+        &mut self,
+        rows: &[Row],
+    ) -> syncward_crm::write::Answer<Vec<WriteResult>> {
+        self.pacer.wait().await;
+        self.report.requests += 1;
+        let records: Vec<(String, Map<String, Value>)> = rows
+            .iter()
+            .map(|r| (r.key.clone(), r.props.clone()))
+            .collect();
+        let ans = self
+            .client
+            .upsert(
+                self.crm,
+                &self.opts.mapping.object,
+                &self.opts.mapping.key.crm,
+                &records,
+            )
+            .await;
+        self.pacer.observe(
+            &ans.limits,
+            ans.value.as_ref().err().and_then(|e| e.retry_after),
+        );
+        if let (Some(used), Some(max)) = (ans.limits.daily_used, ans.limits.daily_max)
+            && used >= max
+        {
+            self.quota_exhausted = true;
+        }
+        ans
+    }
+
     /// Sends one batch (journal first), retries what may succeed once, queues the rest.
     async fn send_batch(&mut self, batch: Vec<Row>, size: usize) -> Result<Flow, SyncError> {
         let keys: Vec<String> = batch.iter().map(|r| r.key.clone()).collect();
@@ -831,30 +866,7 @@ impl<'a> Run<'a> {
         let mut results: Vec<(String, bool, Option<String>)> = Vec::new();
         while !pending.is_empty() {
             attempt += 1;
-            self.pacer.wait().await;
-            self.report.requests += 1;
-            let records: Vec<(String, Map<String, Value>)> = pending
-                .iter()
-                .map(|r| (r.key.clone(), r.props.clone()))
-                .collect();
-            let ans = self
-                .client
-                .upsert(
-                    self.crm,
-                    &self.opts.mapping.object,
-                    &self.opts.mapping.key.crm,
-                    &records,
-                )
-                .await;
-            self.pacer.observe(
-                &ans.limits,
-                ans.value.as_ref().err().and_then(|e| e.retry_after),
-            );
-            if let (Some(used), Some(max)) = (ans.limits.daily_used, ans.limits.daily_max)
-                && used >= max
-            {
-                self.quota_exhausted = true;
-            }
+            let ans = self.upsert_paced(&pending).await;
             match ans.value {
                 Ok(list) => {
                     let mut retry = Vec::new();
@@ -1091,22 +1103,7 @@ impl<'a> Run<'a> {
         // input): send the records one by one, so only the bad ones are held.
         if pending.len() > 1 {
             for row in std::mem::take(pending) {
-                self.pacer.wait().await;
-                self.report.requests += 1;
-                let records = vec![(row.key.clone(), row.props.clone())];
-                let ans = self
-                    .client
-                    .upsert(
-                        self.crm,
-                        &self.opts.mapping.object,
-                        &self.opts.mapping.key.crm,
-                        &records,
-                    )
-                    .await;
-                self.pacer.observe(
-                    &ans.limits,
-                    ans.value.as_ref().err().and_then(|e| e.retry_after),
-                );
+                let ans = self.upsert_paced(std::slice::from_ref(&row)).await;
                 let w = match ans.value {
                     Ok(list) => list.into_iter().next(),
                     Err(e1) => Some(WriteResult {
@@ -1236,13 +1233,17 @@ impl<'a> Run<'a> {
     }
 
     /// The stop rules that stop a live run.
-    fn tripped(&self) -> Option<String> {
+    fn tripped(&mut self) -> Option<String> {
         if self.quota_exhausted {
             return Some("the CRM's daily API allocation is used up (Sforce-Limit-Info): resume after it resets (syncward sync --resume)".into());
         }
-        if self.analyzer.failures() == 0 {
+        // Stop rules only change when a failure arrives: a clean batch skips
+        // the (whole-table) snapshot.
+        let failures = self.analyzer.failures();
+        if failures == self.failures_checked {
             return None;
         }
+        self.failures_checked = failures;
         let probe = self.analyzer.snapshot(&self.ctx);
         for id in [
             StopRuleId::ReconnectFailedOnce,
