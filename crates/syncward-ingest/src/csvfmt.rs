@@ -157,19 +157,17 @@ impl Columns {
             .filter(|s| !s.is_empty())
     }
 
-    /// The record's key from its own columns (Salesforce files carry the input columns).
-    fn record_key<'a>(&self, fields: &[&'a str]) -> Option<&'a str> {
-        for key in KEY_COLUMNS {
-            if let Some(v) = self.get(fields, key) {
-                return Some(v);
-            }
-        }
-        self.lower
+    /// The record's key from its own columns (Salesforce files carry the input
+    /// columns). `skip` is a column that must not count, such as the CRM id.
+    fn record_key<'a>(&self, fields: &[&'a str], skip: Option<usize>) -> Option<&'a str> {
+        let value = |i: usize| fields.get(i).map(|s| s.trim()).filter(|s| !s.is_empty());
+        let column = |wanted: &dyn Fn(&str) -> bool| {
+            (0..self.lower.len()).find(|&i| Some(i) != skip && wanted(&self.lower[i]))
+        };
+        KEY_COLUMNS
             .iter()
-            .position(|h| h.contains("external") && h.ends_with("id__c"))
-            .and_then(|i| fields.get(i))
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
+            .find_map(|key| column(&|h| h == *key).and_then(value))
+            .or_else(|| column(&|h| h.contains("external") && h.ends_with("id__c")).and_then(value))
     }
 }
 
@@ -200,7 +198,7 @@ fn build<'a>(
     origin: Origin,
 ) -> Result<Event<'a>, String> {
     let row_key = || Cow::Owned(format!("row {row}"));
-    let key = |cols: &Columns| cols.record_key(f).map(Cow::Borrowed);
+    let key = |cols: &Columns| cols.record_key(f, None).map(Cow::Borrowed);
     match kind {
         Kind::Events => events_row(cols, f, origin),
         Kind::Bulk2Failed => {
@@ -273,27 +271,17 @@ fn build<'a>(
             let mut ev = Event::new(Status::Ok, origin);
             ev.crm = Some(Crm::Salesforce);
             ev.crm_id = cell(cols, f, "ID").map(Cow::Borrowed);
-            let status = cols
-                .idx("STATUS")
-                .and_then(|i| f.get(i))
-                .copied()
-                .unwrap_or("");
-            ev.op = if status.to_ascii_lowercase().contains("created") {
+            let status = cell(cols, f, "STATUS").unwrap_or("").to_ascii_lowercase();
+            ev.op = if status.contains("created") {
                 Some(Op::Create)
-            } else if status.to_ascii_lowercase().contains("updated") {
+            } else if status.contains("updated") {
                 Some(Op::Update)
             } else {
                 None
             };
-            let key_cols = Columns::new(
-                &cols
-                    .names
-                    .iter()
-                    .map(|n| if n == "ID" { String::new() } else { n.clone() })
-                    .collect::<Vec<_>>(),
-            );
-            ev.record = key_cols
-                .record_key(f)
+            // "ID" here is the CRM's id; the record's key is among the input columns.
+            ev.record = cols
+                .record_key(f, cols.idx("ID"))
                 .map(Cow::Borrowed)
                 .or_else(|| ev.crm_id.clone())
                 .or_else(|| Some(row_key()));

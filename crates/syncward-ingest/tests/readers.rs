@@ -205,6 +205,14 @@ fn salesforce_result_files() {
     assert_eq!(f, Some(Format::DataLoaderSuccess));
     assert_eq!(got.events[0].op, Some(Op::Create));
     assert_eq!(got.events[0].record.as_deref(), Some("ana@x.io"));
+    // The CRM's "ID" is not the record's key; an input "Id" column is.
+    let (got, _) = read(
+        "s.csv",
+        b"ID,Id,LastName,STATUS\n003B,src-7,Ng,Item Updated\n",
+    );
+    assert_eq!(got.events[0].op, Some(Op::Update));
+    assert_eq!(got.events[0].crm_id.as_deref(), Some("003B"));
+    assert_eq!(got.events[0].record.as_deref(), Some("src-7"));
 
     let (got, f) = read(
         "job-unprocessedrecords.csv",
