@@ -308,15 +308,9 @@ pub async fn run(
                     r.client.schema(crm, &opts.mapping.object).await?
                 }
                 Err(e) => {
-                    r.event(
-                        Status::Failed,
-                        Op::Reconnect,
-                        None,
-                        Some(e.status.unwrap_or(0)),
-                        None,
-                        Some(e.body.clone()),
-                        Vec::new(),
-                    );
+                    let mut ev = r.new_event(Status::Failed, Op::Reconnect, None, e.status);
+                    ev.message = Some(Cow::Owned(e.body.clone()));
+                    r.emit(ev);
                     return Ok(r.stop("the token expired and the refresh failed: reconnect the account (a person must do it)").await);
                 }
             }
@@ -324,15 +318,8 @@ pub async fn run(
         Err(e) => return Err(e.into()),
     };
     let schema = Schema::parse(&opts.crm_url, &schema_text, Some(&opts.mapping.object))?;
-    r.event(
-        Status::Ok,
-        Op::Auth,
-        None,
-        Some(200),
-        None,
-        None,
-        Vec::new(),
-    );
+    let ev = r.new_event(Status::Ok, Op::Auth, None, Some(200));
+    r.emit(ev);
 
     // 2. Preflight: bad rows go to the review queue, the clean set continues.
     // The token's scopes must cover the object (HubSpot says which it has).
@@ -476,37 +463,15 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Records one event: into the analyzer (live stop rules) and the events file.
-    #[allow(clippy::too_many_arguments)]
-    fn event(
+    /// A new event of this run, stamped with its time, run, CRM and object;
+    /// the caller fills in the rest and hands it to [`Runner::emit`].
+    fn new_event(
         &mut self,
         status: Status,
         op: Op,
         record: Option<&str>,
         http: Option<u16>,
-        code: Option<String>,
-        message: Option<String>,
-        fields: Vec<String>,
-    ) {
-        self.event_full(
-            status, op, record, http, code, message, fields, None, None, None,
-        );
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn event_full(
-        &mut self,
-        status: Status,
-        op: Op,
-        record: Option<&str>,
-        http: Option<u16>,
-        code: Option<String>,
-        message: Option<String>,
-        fields: Vec<String>,
-        crm_id: Option<String>,
-        changed: Option<Changed<'static>>,
-        batch: Option<(u64, usize)>,
-    ) {
+    ) -> Event<'static> {
         self.seq += 1;
         let mut ev = Event::new(
             status,
@@ -521,22 +486,31 @@ impl<'a> Run<'a> {
         ev.object = Some(Cow::Owned(self.opts.mapping.object.clone()));
         ev.op = Some(op);
         ev.record = record.map(|r| Cow::Owned(r.to_owned()));
-        ev.crm_id = crm_id.map(Cow::Owned);
         ev.http_status = http.filter(|h| *h > 0);
-        ev.code = code.map(Cow::Owned);
-        ev.message = message.map(Cow::Owned);
-        ev.fields = fields.into_iter().map(Cow::Owned).collect();
-        ev.changed = changed;
-        if let Some((b, size)) = batch {
-            ev.batch = Some(Cow::Owned(b.to_string()));
-            ev.batch_size = u32::try_from(size).ok();
-        }
+        ev
+    }
+
+    /// A record the CRM confirmed, as one event of batch `batch_no`.
+    fn emit_landed(&mut self, key: &str, w: &WriteResult, batch_no: u64, size: usize) {
+        let op = if w.created == Some(true) {
+            Op::Create
+        } else {
+            Op::Upsert
+        };
+        let mut ev = self.new_event(Status::Ok, op, Some(key), Some(200));
+        ev.crm_id = w.crm_id.clone().map(Cow::Owned);
+        in_batch(&mut ev, batch_no, size);
+        self.emit(ev);
+    }
+
+    /// Records one event: into the analyzer (live stop rules) and the events file.
+    fn emit(&mut self, ev: Event<'static>) {
         self.analyzer.push(&ev);
         if let Some(w) = &mut self.events {
             use std::io::Write;
             let mut obj = serde_json::json!({
-                "ts": ev.ts, "run": ev.run, "crm": self.opts.mapping.crm, "object": ev.object, "op": format!("{op:?}").to_lowercase(),
-                "record": ev.record, "crm_id": ev.crm_id, "status": format!("{status:?}").to_lowercase(), "http_status": ev.http_status,
+                "ts": ev.ts, "run": ev.run, "crm": self.opts.mapping.crm, "object": ev.object, "op": ev.op.map(|op| format!("{op:?}").to_lowercase()),
+                "record": ev.record, "crm_id": ev.crm_id, "status": format!("{:?}", ev.status).to_lowercase(), "http_status": ev.http_status,
                 "code": ev.code, "message": ev.message, "fields": ev.fields, "batch": ev.batch, "batch_size": ev.batch_size,
             });
             if let Some(c) = &ev.changed {
@@ -785,15 +759,8 @@ impl<'a> Run<'a> {
         // Fields the record did not send but an automation set (owner, status) are not a rewrite.
         let rewritten = test.rewritten.clone();
         if rewritten.is_empty() {
-            self.event(
-                Status::Ok,
-                Op::Readback,
-                Some(&row.key),
-                Some(200),
-                None,
-                None,
-                Vec::new(),
-            );
+            let ev = self.new_event(Status::Ok, Op::Readback, Some(&row.key), Some(200));
+            self.emit(ev);
         }
         for (field, from, to) in rewritten {
             let changed = Changed {
@@ -804,18 +771,10 @@ impl<'a> Run<'a> {
                     "a CRM automation (workflow or assignment rule)",
                 )),
             };
-            self.event_full(
-                Status::Ok,
-                Op::Readback,
-                Some(&row.key),
-                Some(200),
-                None,
-                None,
-                vec![field],
-                None,
-                Some(changed),
-                None,
-            );
+            let mut ev = self.new_event(Status::Ok, Op::Readback, Some(&row.key), Some(200));
+            ev.fields = vec![Cow::Owned(field)];
+            ev.changed = Some(changed);
+            self.emit(ev);
         }
         Ok(test)
     }
@@ -873,37 +832,21 @@ impl<'a> Run<'a> {
                     for (row, w) in pending.iter().zip(list) {
                         if w.ok {
                             self.report.confirmed += 1;
-                            self.event_full(
-                                Status::Ok,
-                                if w.created == Some(true) {
-                                    Op::Create
-                                } else {
-                                    Op::Upsert
-                                },
-                                Some(&row.key),
-                                Some(200),
-                                None,
-                                None,
-                                Vec::new(),
-                                w.crm_id.clone(),
-                                None,
-                                Some((batch_no, size)),
-                            );
+                            self.emit_landed(&row.key, &w, batch_no, size);
                             results.push((row.key.clone(), true, w.crm_id));
                         } else {
                             let c = self.classify(&w);
-                            self.event_full(
+                            let mut ev = self.new_event(
                                 Status::Failed,
                                 Op::Upsert,
                                 Some(&row.key),
                                 Some(400),
-                                w.code.clone(),
-                                w.message.clone(),
-                                w.fields.clone(),
-                                None,
-                                None,
-                                Some((batch_no, size)),
                             );
+                            ev.code = w.code.clone().map(Cow::Owned);
+                            ev.message = w.message.clone().map(Cow::Owned);
+                            ev.fields = w.fields.iter().cloned().map(Cow::Owned).collect();
+                            in_batch(&mut ev, batch_no, size);
+                            self.emit(ev);
                             let text = format!(
                                 "{}: {}",
                                 w.code.as_deref().unwrap_or(""),
@@ -972,30 +915,19 @@ impl<'a> Run<'a> {
         // One call, one event: a whole-call failure is one attempt, however
         // many records rode on it (so one 429 is not "3 identical failures").
         let first_key = pending.first().map(|r| r.key.clone());
-        self.event_full(
-            Status::Failed,
-            if status == Some(401) {
-                Op::Auth
-            } else {
-                Op::Upsert
-            },
-            if status == Some(401) {
-                None
-            } else {
-                first_key.as_deref()
-            },
-            status,
-            None,
-            Some(if e.body.is_empty() {
-                "no answer".into()
-            } else {
-                e.body.chars().take(400).collect()
-            }),
-            Vec::new(),
-            None,
-            None,
-            Some((batch_no, size)),
-        );
+        let (op, record) = if status == Some(401) {
+            (Op::Auth, None)
+        } else {
+            (Op::Upsert, first_key.as_deref())
+        };
+        let mut ev = self.new_event(Status::Failed, op, record, status);
+        ev.message = Some(Cow::Owned(if e.body.is_empty() {
+            "no answer".into()
+        } else {
+            e.body.chars().take(400).collect()
+        }));
+        in_batch(&mut ev, batch_no, size);
+        self.emit(ev);
         if status == Some(401) {
             if self.refreshed || self.opts.refresh_token.is_none() {
                 return Ok(Some(Flow::Stop(
@@ -1011,27 +943,15 @@ impl<'a> Run<'a> {
             match syncward_crm::write::refresh_token(&self.opts.crm_url, self.crm, &refresh).await {
                 Ok(t) => {
                     self.client.set_token(t);
-                    self.event(
-                        Status::Ok,
-                        Op::Reconnect,
-                        None,
-                        Some(200),
-                        None,
-                        None,
-                        Vec::new(),
-                    );
+                    let ev = self.new_event(Status::Ok, Op::Reconnect, None, Some(200));
+                    self.emit(ev);
                     return Ok(None);
                 }
                 Err(re) => {
-                    self.event(
-                        Status::Failed,
-                        Op::Reconnect,
-                        None,
-                        re.status,
-                        Some("invalid_grant".into()),
-                        Some(re.body.clone()),
-                        Vec::new(),
-                    );
+                    let mut ev = self.new_event(Status::Failed, Op::Reconnect, None, re.status);
+                    ev.code = Some(Cow::Borrowed("invalid_grant"));
+                    ev.message = Some(Cow::Owned(re.body.clone()));
+                    self.emit(ev);
                     return Ok(Some(Flow::Stop("the token expired and the refresh failed: reconnect the account once, and escalate if that fails".into())));
                 }
             }
@@ -1119,18 +1039,7 @@ impl<'a> Run<'a> {
                 match w {
                     Some(w) if w.ok => {
                         self.report.confirmed += 1;
-                        self.event_full(
-                            Status::Ok,
-                            Op::Upsert,
-                            Some(&row.key),
-                            Some(200),
-                            None,
-                            None,
-                            Vec::new(),
-                            w.crm_id.clone(),
-                            None,
-                            Some((batch_no, 1)),
-                        );
+                        self.emit_landed(&row.key, &w, batch_no, 1);
                         results.push((row.key.clone(), true, w.crm_id));
                     }
                     other => {
@@ -1144,18 +1053,13 @@ impl<'a> Run<'a> {
                             fields: Vec::new(),
                         });
                         let c = self.classify(&w);
-                        self.event_full(
-                            Status::Failed,
-                            Op::Upsert,
-                            Some(&row.key),
-                            Some(400),
-                            c.code.as_deref().map(str::to_owned),
-                            w.message.clone(),
-                            c.fields.clone(),
-                            None,
-                            None,
-                            Some((batch_no, 1)),
-                        );
+                        let mut ev =
+                            self.new_event(Status::Failed, Op::Upsert, Some(&row.key), Some(400));
+                        ev.code = c.code.as_deref().map(|c| Cow::Owned(c.to_owned()));
+                        ev.message = w.message.clone().map(Cow::Owned);
+                        ev.fields = c.fields.iter().cloned().map(Cow::Owned).collect();
+                        in_batch(&mut ev, batch_no, 1);
+                        self.emit(ev);
                         self.queue(&row, c.layer, &c.title, &w)?;
                         results.push((row.key.clone(), false, None));
                     }
@@ -1287,6 +1191,12 @@ impl<'a> Run<'a> {
         }
         self.report
     }
+}
+
+/// Marks an event as part of batch `batch_no` of `size` records.
+fn in_batch(ev: &mut Event<'_>, batch_no: u64, size: usize) {
+    ev.batch = Some(Cow::Owned(batch_no.to_string()));
+    ev.batch_size = u32::try_from(size).ok();
 }
 
 fn text(v: &Value) -> String {
