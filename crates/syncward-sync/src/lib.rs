@@ -82,6 +82,9 @@ pub struct Report {
     pub test_record: Option<TestRecord>,
     /// Why the run stopped early, in plain words.
     pub stopped: Option<String>,
+    /// What went wrong around the records (the events file, the journal's run
+    /// summary), in plain words. The records themselves are still accounted for.
+    pub warnings: Vec<String>,
     #[serde(skip)]
     pub diagnosis: Option<Diagnosis>,
 }
@@ -455,6 +458,7 @@ impl<'a> Run<'a> {
                 final_batch_size: 0,
                 test_record: None,
                 stopped: None,
+                warnings: Vec::new(),
                 diagnosis: None,
             },
             refreshed: false,
@@ -503,6 +507,15 @@ impl<'a> Run<'a> {
         self.emit(ev);
     }
 
+    /// The events file stopped taking writes: say so once and stop writing to it.
+    fn events_failed(&mut self, e: &std::io::Error) {
+        self.events = None;
+        self.report.warnings.push(format!(
+            "could not write the events file {} ({e}); it is missing this run's later events",
+            self.origin_file
+        ));
+    }
+
     /// Records one event: into the analyzer (live stop rules) and the events file.
     fn emit(&mut self, ev: Event<'static>) {
         self.analyzer.push(&ev);
@@ -517,7 +530,9 @@ impl<'a> Run<'a> {
                 obj["changed"] =
                     serde_json::json!({"field": c.field, "from": c.from, "to": c.to, "by": c.by});
             }
-            let _ = writeln!(w, "{obj}");
+            if let Err(e) = writeln!(w, "{obj}") {
+                self.events_failed(&e);
+            }
         }
     }
 
@@ -1170,7 +1185,9 @@ impl<'a> Run<'a> {
     async fn finish(mut self) -> Report {
         if let Some(w) = &mut self.events {
             use std::io::Write;
-            let _ = w.flush();
+            if let Err(e) = w.flush() {
+                self.events_failed(&e);
+            }
         }
         let status = if self.report.stopped.is_some() {
             "stopped"
@@ -1179,9 +1196,14 @@ impl<'a> Run<'a> {
         };
         if !self.opts.dry_run {
             let summary = serde_json::to_string(&self.report).unwrap_or_default();
-            let _ = self
+            if let Err(e) = self
                 .journal
-                .finish_run(self.run, status, &summary, now_ms());
+                .finish_run(self.run, status, &summary, now_ms())
+            {
+                self.report.warnings.push(format!(
+                    "the journal could not mark the run as {status} ({e}); every record's outcome was already saved"
+                ));
+            }
         }
         let diagnosis = self.analyzer.finish(&self.ctx);
         if self.report.stopped.is_some()

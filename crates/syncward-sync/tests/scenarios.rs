@@ -121,6 +121,23 @@ async fn healthy_sends_the_clean_set_queues_the_rest_and_reruns_without_duplicat
 }
 
 #[tokio::test]
+async fn an_events_file_that_cannot_be_written_is_a_warning_not_a_silent_loss() {
+    let sb = Sandbox::start("127.0.0.1:0", Scenario::healthy(), None)
+        .await
+        .expect("sandbox");
+    let dir = tempfile::tempdir().expect("tmp");
+    let src = contacts_csv(dir.path(), 20, &[]);
+    let mut store = SqliteStore::open(&dir.path().join("s.db")).expect("db");
+    let mut o = opts(CONTACTS_MAPPING, src, &sb.url, dir.path());
+    // Linux's /dev/full opens, then fails every write with "no space left".
+    o.events_file = Some(PathBuf::from("/dev/full"));
+    let r = run(&o, &engine(), &mut store).await.expect("runs");
+    assert_eq!(r.confirmed, 20);
+    assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+    assert!(r.warnings[0].contains("/dev/full"), "{:?}", r.warnings);
+}
+
+#[tokio::test]
 async fn workflow_rewrite_stops_before_the_batch() {
     let sb = Sandbox::start(
         "127.0.0.1:0",

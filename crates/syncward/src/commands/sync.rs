@@ -139,6 +139,9 @@ pub fn print(out: &mut impl Write, r: &Report, args: &SyncArgs) -> std::io::Resu
             }
         )?;
     }
+    for warning in &r.warnings {
+        writeln!(out, "\n{} {warning}", s.yellow("Warning:"))?;
+    }
     if let Some(d) = &r.diagnosis
         && d.decision.action != syncward_core::diagnose::Action::None
     {
