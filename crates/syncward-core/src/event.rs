@@ -20,63 +20,22 @@ pub enum Status {
 impl Status {
     /// Accepts the words logs use: ok, success, succeeded, true, error, failure...
     pub fn parse_loose(s: &str) -> Option<Status> {
-        let s = s.trim();
-        let eq = |w: &str| s.eq_ignore_ascii_case(w);
-        if [
-            "ok",
-            "success",
-            "succeeded",
-            "successful",
-            "true",
-            "created",
-            "updated",
-            "done",
-            "complete",
-            "completed",
-            "synced",
-            "200",
-            "201",
-            "204",
-        ]
-        .iter()
-        .any(|w| eq(w))
-        {
-            Some(Status::Ok)
-        } else if [
-            "failed", "fail", "failure", "error", "errored", "false", "rejected", "halted",
-            "stopped",
-        ]
-        .iter()
-        .any(|w| eq(w))
-        {
-            Some(Status::Failed)
-        } else if [
-            "partial",
-            "partially",
-            "partial_success",
-            "multi-status",
-            "207",
-        ]
-        .iter()
-        .any(|w| eq(w))
-        {
-            Some(Status::Partial)
-        } else if [
-            "skipped",
-            "skip",
-            "filtered",
-            "ignored",
-            "unprocessed",
-            "pending",
-            "held",
-        ]
-        .iter()
-        .any(|w| eq(w))
-        {
-            Some(Status::Skipped)
-        } else {
-            None
-        }
+        Self::word(s).or_else(|| Self::word(lower_word(s, &mut [0u8; WORD])?))
+    }
+
+    /// A name as written, already trimmed and lower-cased.
+    fn word(s: &str) -> Option<Status> {
+        Some(match s {
+            "ok" | "success" | "succeeded" | "successful" | "true" | "created" | "updated"
+            | "done" | "complete" | "completed" | "synced" | "200" | "201" | "204" => Status::Ok,
+            "failed" | "fail" | "failure" | "error" | "errored" | "false" | "rejected"
+            | "halted" | "stopped" => Status::Failed,
+            "partial" | "partially" | "partial_success" | "multi-status" | "207" => Status::Partial,
+            "skipped" | "skip" | "filtered" | "ignored" | "unprocessed" | "pending" | "held" => {
+                Status::Skipped
+            }
+            _ => return None,
+        })
     }
 
     pub fn is_failure(self) -> bool {
@@ -100,14 +59,12 @@ pub enum Op {
 
 impl Op {
     pub fn parse_loose(s: &str) -> Option<Op> {
-        let s = s.trim();
-        if s.len() > 16 {
-            return None;
-        }
-        let mut buf = [0u8; 16];
-        buf[..s.len()].copy_from_slice(s.as_bytes());
-        buf[..s.len()].make_ascii_lowercase();
-        Some(match std::str::from_utf8(&buf[..s.len()]).unwrap_or("") {
+        Self::word(s).or_else(|| Self::word(lower_word(s, &mut [0u8; WORD])?))
+    }
+
+    /// A name as written, already trimmed and lower-cased.
+    fn word(s: &str) -> Option<Op> {
+        Some(match s {
             "create" | "insert" | "post" => Op::Create,
             "update" | "patch" | "put" => Op::Update,
             "upsert" => Op::Upsert,
@@ -136,19 +93,37 @@ pub enum Direction {
 
 impl Direction {
     pub fn parse_loose(s: &str) -> Option<Direction> {
-        Some(
-            match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
-                "source_to_crm" | "to_crm" | "outbound" | "push" | "one_way" | "oneway" => {
-                    Direction::SourceToCrm
-                }
-                "crm_to_source" | "from_crm" | "inbound" | "pull" => Direction::CrmToSource,
-                "bi" | "bidirectional" | "bi_directional" | "two_way" | "twoway" | "both" => {
-                    Direction::Bi
-                }
-                _ => return None,
-            },
-        )
+        Self::word(s).or_else(|| Self::word(lower_word(s, &mut [0u8; WORD])?))
     }
+
+    /// A name as written, already trimmed and lower-cased.
+    fn word(s: &str) -> Option<Direction> {
+        Some(match s {
+            "source_to_crm" | "to_crm" | "outbound" | "push" | "one_way" | "oneway"
+            | "source-to-crm" | "to-crm" | "one-way" => Direction::SourceToCrm,
+            "crm_to_source" | "from_crm" | "inbound" | "pull" | "crm-to-source" | "from-crm" => {
+                Direction::CrmToSource
+            }
+            "bi" | "bidirectional" | "bi_directional" | "two_way" | "twoway" | "both"
+            | "bi-directional" | "two-way" => Direction::Bi,
+            _ => return None,
+        })
+    }
+}
+
+/// The longest word the loose parsers accept.
+pub const WORD: usize = 24;
+
+/// `s` trimmed and lower-cased into `buf`, without allocating; `None` when
+/// it is longer than any word the loose parsers accept. They run once per
+/// event on large logs, so this matters (bench/RESULTS.md).
+pub fn lower_word<'b>(s: &str, buf: &'b mut [u8; WORD]) -> Option<&'b str> {
+    // Callers try the text as written first; this is their slow path.
+    let s = s.trim();
+    let out = buf.get_mut(..s.len())?;
+    out.copy_from_slice(s.as_bytes());
+    out.make_ascii_lowercase();
+    std::str::from_utf8(out).ok()
 }
 
 /// What the CRM changed after a write, and which rule did it.

@@ -134,14 +134,13 @@ impl Crm {
 
     /// Accepts the names people use: "sfdc", "HubSpot", "dataverse", "d365"...
     pub fn parse_loose(s: &str) -> Option<Crm> {
-        let s = s.trim();
-        if s.len() > 16 {
-            return None;
-        }
-        let mut buf = [0u8; 16];
-        buf[..s.len()].copy_from_slice(s.as_bytes());
-        buf[..s.len()].make_ascii_lowercase();
-        Some(match std::str::from_utf8(&buf[..s.len()]).unwrap_or("") {
+        use crate::event::{WORD, lower_word};
+        Self::word(s).or_else(|| Self::word(lower_word(s, &mut [0u8; WORD])?))
+    }
+
+    /// A name as written, already trimmed and lower-cased.
+    fn word(s: &str) -> Option<Crm> {
+        Some(match s {
             "salesforce" | "sfdc" | "sf" | "force.com" => Crm::Salesforce,
             "hubspot" | "hs" => Crm::Hubspot,
             "zoho" | "zohocrm" | "zoho crm" => Crm::Zoho,

@@ -28,7 +28,10 @@ pub enum LineError {
 pub struct LineReader<R> {
     inner: R,
     number: u64,
+    /// A line that spans two reads of the inner buffer is gathered here.
     buf: Vec<u8>,
+    /// Bytes of the inner buffer lent out by the last call, consumed by the next.
+    lent: usize,
     max: usize,
 }
 
@@ -42,6 +45,7 @@ impl<R: BufRead> LineReader<R> {
             inner,
             number: 0,
             buf: Vec::new(),
+            lent: 0,
             max,
         }
     }
@@ -54,9 +58,38 @@ impl<R: BufRead> LineReader<R> {
         }))
     }
 
-    /// Like [`next_line`](Self::next_line), borrowing the text from the
-    /// reader's buffer (no allocation per line).
+    /// Like [`next_line`](Self::next_line), borrowing the text: straight
+    /// from the inner buffer when the whole line is in it (no copy, no
+    /// allocation), else from the reader's own buffer.
     pub fn next_borrowed(&mut self) -> io::Result<Option<(u64, Result<&str, LineError>)>> {
+        self.inner.consume(std::mem::take(&mut self.lent));
+        let whole = loop {
+            match self.inner.fill_buf() {
+                Ok(available) => break memchr::memchr(b'\n', available),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        };
+        if let Some(end) = whole {
+            self.number += 1;
+            self.lent = end + 1;
+            let max = self.max;
+            let available = self.inner.fill_buf()?;
+            let line = &available[..end];
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let text = if line.len() > max {
+                Err(LineError::TooLong { len: end })
+            } else {
+                utf8(line)
+            };
+            return Ok(Some((self.number, text)));
+        }
+        self.gather()
+    }
+
+    /// A line that is not whole in the inner buffer: copied piece by piece,
+    /// up to the length cap.
+    fn gather(&mut self) -> io::Result<Option<(u64, Result<&str, LineError>)>> {
         self.buf.clear();
         let mut len = 0usize;
         let mut saw_any = false;
@@ -96,12 +129,20 @@ impl<R: BufRead> LineReader<R> {
         let text = if len > self.max {
             Err(LineError::TooLong { len })
         } else {
-            std::str::from_utf8(&self.buf).map_err(|e| LineError::NotUtf8 {
-                offset: e.valid_up_to(),
-            })
+            utf8(&self.buf)
         };
         Ok(Some((self.number, text)))
     }
+}
+
+/// UTF-8 checked with SIMD (most of a large log is ASCII); the byte offset
+/// of the first bad sequence comes from the standard check.
+fn utf8(bytes: &[u8]) -> Result<&str, LineError> {
+    simdutf8::basic::from_utf8(bytes).map_err(|_| LineError::NotUtf8 {
+        offset: std::str::from_utf8(bytes)
+            .err()
+            .map_or(0, |e| e.valid_up_to()),
+    })
 }
 
 impl<R: BufRead> Iterator for LineReader<R> {
@@ -159,5 +200,22 @@ mod tests {
             got,
             vec![Err(LineError::TooLong { len: 50_000 }), Ok("next".into())]
         );
+    }
+
+    #[test]
+    fn lines_whole_in_the_buffer_and_across_it_read_alike() {
+        let data = b"first\r\nsecond line\n\xc3\xa9t\xc3\xa9\n0123456789abc\r\nlast";
+        let whole = read(data, 10);
+        for capacity in [1, 3, 7, 16, 4096] {
+            let reader = io::BufReader::with_capacity(capacity, &data[..]);
+            let got: Vec<_> = LineReader::with_max(reader, 10)
+                .map(|l| l.map(|l| (l.number, l.text)).expect("read"))
+                .collect();
+            assert_eq!(got, whole, "capacity {capacity}");
+        }
+        assert_eq!(whole[0], (1, Ok("first".into())));
+        assert_eq!(whole[2], (3, Ok("été".into())));
+        assert_eq!(whole[3].1, Err(LineError::TooLong { len: 14 }));
+        assert_eq!(whole[4], (5, Ok("last".into())));
     }
 }

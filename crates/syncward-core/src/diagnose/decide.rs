@@ -36,7 +36,7 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
     let object_failures = |o: &str| a.objects.get(o).map_or(0, |s| s.failures);
 
     // Groups, promoted where a record-level error repeats across the job.
-    let mut groups: Vec<&Group> = a.groups.values().collect();
+    let mut groups: Vec<&Group> = a.groups.iter().collect();
     groups.sort_by(|x, y| {
         y.count
             .cmp(&x.count)

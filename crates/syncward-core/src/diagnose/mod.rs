@@ -145,14 +145,45 @@ struct BatchStats {
 struct Failure {
     layer: Layer,
     code: Option<Arc<str>>,
-    /// A group key set by the failure's kind (readbacks), else derived.
-    key: Option<String>,
     fields: Vec<String>,
     transient: bool,
     rule: Option<Arc<str>>,
     title: Arc<str>,
     fix: Arc<str>,
     fix_at_source: bool,
+}
+
+/// A failure's classification and the group it joins.
+struct Resolved {
+    failure: Failure,
+    /// Its index in `groups`; `None` when the group table was full.
+    group: Option<usize>,
+}
+
+/// Distinct failure inputs already resolved, kept before new ones are
+/// resolved afresh each time (bounds memory on adversarial input).
+const MAX_RESOLVED: usize = 16_384;
+
+/// The inputs of one resolved failure, owned, to recognise them again.
+struct SeenInputs {
+    hash: u64,
+    code: Option<Box<str>>,
+    message: Option<Box<str>>,
+    crm: Option<Crm>,
+    http_status: Option<u16>,
+    fields: Box<[Box<str>]>,
+    resolved: Arc<Resolved>,
+}
+
+impl SeenInputs {
+    fn is(&self, ev: &Event<'_>, crm: Option<Crm>) -> bool {
+        self.crm == crm
+            && self.http_status == ev.http_status
+            && self.code.as_deref() == ev.code.as_deref()
+            && self.message.as_deref() == ev.message.as_deref()
+            && self.fields.len() == ev.fields.len()
+            && self.fields.iter().zip(&ev.fields).all(|(a, b)| **a == **b)
+    }
 }
 
 /// Streams events into bounded state; `finish` produces the diagnosis.
@@ -162,7 +193,9 @@ pub struct Analyzer<'c> {
     seq: u64,
     counts: EventCounts,
     layers: LayerCounts,
-    groups: Map<String, Group>,
+    groups: Vec<Group>,
+    group_index: Map<String, usize>,
+    resolved: hashbrown::HashTable<SeenInputs>,
     overflow_groups: u64,
     records: Map<u64, RecState>,
     records_overflow: bool,
@@ -222,7 +255,9 @@ impl<'c> Analyzer<'c> {
             seq: 0,
             counts: EventCounts::default(),
             layers: LayerCounts::default(),
-            groups: map(),
+            groups: Vec::new(),
+            group_index: map(),
+            resolved: hashbrown::HashTable::new(),
             overflow_groups: 0,
             records: map(),
             records_overflow: false,
@@ -523,104 +558,19 @@ impl<'c> Analyzer<'c> {
     ) {
         let changed =
             ev.op == Some(Op::Readback) && ev.changed.is_some() && !ev.status.is_failure();
-        if changed {
+        let resolved = if changed {
             self.counts.changed_after_write += 1;
-        }
-        // Classify.
-        let text: Cow<'_, str>;
-        let info: Failure = if changed {
-            let ch = ev.changed.as_ref().cloned().unwrap_or_default();
-            let field = ch.field.as_deref().unwrap_or("a field").to_owned();
-            let by = ch.by.as_deref().unwrap_or("an automation").to_owned();
-            let entry = self
-                .rewrites_by_rule
-                .entry(by.clone())
-                .or_insert_with(|| (Distinct::with_cap(MAX_RECORDS), Vec::new()));
-            if let Some(h) = record_hash {
-                entry.0.insert_hash(h);
-            }
-            if entry.1.len() < EXAMPLES {
-                entry.1.push(ev.origin.clone());
-            }
-            text = Cow::Owned(format!(
-                "{field} changed from {} to {} by {by}",
-                ch.from.as_deref().unwrap_or("?"),
-                ch.to.as_deref().unwrap_or("?")
-            ));
-            Failure {
-                layer: Layer::Workflow,
-                code: Some(Arc::from("CHANGED_AFTER_WRITE")),
-                key: Some(format!("{field} rewritten after the write by {by}")),
-                fields: vec![field.clone()],
-                transient: false,
-                rule: Some(Arc::from("syncward.changed_after_write")),
-                title: Arc::from(format!(
-                    "The CRM changed {field} right after the write ({by})"
-                )),
-                fix: Arc::from(
-                    "Freeze that automation and review its assignment logic; test one record again. If the same rule rewrites every test record, switch to the manual fallback.",
-                ),
-                fix_at_source: false,
-            }
+            self.resolve_change(ev, record_hash)
         } else {
-            let t = ev.error_text();
-            text = if t.trim().is_empty() {
-                match ev.http_status {
-                    Some(s) => Cow::Owned(format!("HTTP {s}")),
-                    None => Cow::Borrowed("(no error text)"),
-                }
-            } else {
-                t
-            };
-            let c = self.memo.classify(&Input {
-                text: &text,
-                crm: ev.crm.or(self.ctx_crm),
-                http_status: ev.http_status,
-            });
-            let fields: Vec<String> = if ev.fields.is_empty() {
-                c.fields
-            } else {
-                ev.fields.iter().map(|f| f.to_string()).collect()
-            };
-            let code = c.code.or_else(|| ev.code.as_deref().map(Arc::from));
-            Failure {
-                fix_at_source: c.rule.as_deref().is_some_and(decide::is_value_rule),
-                layer: c.layer,
-                code,
-                key: None,
-                fields,
-                transient: c.transient,
-                rule: c.rule,
-                title: c.title,
-                fix: c.advice,
-            }
+            self.resolve_error(ev)
         };
         let Failure {
             layer,
-            code,
-            key,
-            fields,
+            ref fields,
             transient,
-            rule,
-            title,
-            fix,
-            fix_at_source,
-        } = info;
+            ..
+        } = resolved.failure;
 
-        // A vendor code with its fields names a failure exactly, whatever
-        // value each record carried ("bad value ...: Webinar" and "...: web"
-        // are one failure); otherwise the text's signature does.
-        let sig = match (&code, layer) {
-            _ if key.is_some() => key.unwrap_or_default(),
-            (Some(c), l)
-                if !fields.is_empty()
-                    && !matches!(l, Layer::Workflow | Layer::Unknown)
-                    && !c.starts_with("HTTP") =>
-            {
-                format!("{c} [{}]", fields.join(", "))
-            }
-            _ => signature(&text),
-        };
         self.layers.add(layer, 1);
         if let Some(ts) = ev.ts {
             self.failure_min_ts = Some(self.failure_min_ts.map_or(ts, |m| m.min(ts)));
@@ -701,12 +651,16 @@ impl<'c> Analyzer<'c> {
                 stats.first_failure = Some(ev.origin.clone());
             }
         }
-        for f in &fields {
-            let n = self.fields.len();
-            if n >= MAX_NAMES && !self.fields.contains_key(f) {
-                continue;
+        for f in fields {
+            if !self.fields.contains_key(f.as_str()) {
+                if self.fields.len() >= MAX_NAMES {
+                    continue;
+                }
+                self.fields.insert(f.clone(), NameStats::default());
             }
-            let stats = self.fields.entry(f.clone()).or_default();
+            let Some(stats) = self.fields.get_mut(f.as_str()) else {
+                continue;
+            };
             stats.failures += 1;
             if !stats.layers.contains(&layer) {
                 stats.layers.push(layer);
@@ -722,37 +676,11 @@ impl<'c> Analyzer<'c> {
             }
         }
 
-        // Groups.
-        let side_effect =
-            code.as_deref().is_some_and(decide::is_side_effect_code) || ev.http_status == Some(412);
-        if !self.groups.contains_key(&sig) && self.groups.len() >= MAX_GROUPS {
+        // Its group.
+        let Some(g) = resolved.group.and_then(|i| self.groups.get_mut(i)) else {
             self.overflow_groups += 1;
             return;
-        }
-        let g = self.groups.entry(sig.clone()).or_insert_with(|| Group {
-            signature: sig,
-            layer,
-            code: code.as_deref().map(str::to_owned),
-            fields: Vec::new(),
-            objects: Vec::new(),
-            count: 0,
-            records: Vec::new(),
-            distinct: Distinct::with_cap(4096),
-            first: (ev.origin.clone(), ev.ts),
-            last: (ev.origin.clone(), ev.ts),
-            min_ts: None,
-            max_ts: None,
-            runs: Vec::new(),
-            max_attempt: 0,
-            transient,
-            rule: rule.as_deref().map(str::to_owned),
-            title: title.to_string(),
-            fix: fix.to_string(),
-            fix_at_source,
-            side_effect,
-            evidence: Vec::new(),
-            example: text.chars().take(500).collect(),
-        });
+        };
         g.count += 1;
         g.last = (ev.origin.clone(), ev.ts);
         if let Some(ts) = ev.ts {
@@ -760,8 +688,8 @@ impl<'c> Analyzer<'c> {
             g.max_ts = Some(g.max_ts.map_or(ts, |m| m.max(ts)));
         }
         for f in fields {
-            if g.fields.len() < 10 && !g.fields.contains(&f) {
-                g.fields.push(f);
+            if g.fields.len() < 10 && !g.fields.contains(f) {
+                g.fields.push(f.clone());
             }
         }
         if let Some(o) = object
@@ -786,6 +714,166 @@ impl<'c> Analyzer<'c> {
         if g.evidence.len() < EXAMPLES && g.evidence.last() != Some(&ev.origin) {
             g.evidence.push(ev.origin.clone());
         }
+    }
+
+    /// A field the CRM rewrote after the write: a workflow failure named
+    /// by the field and the automation that did it.
+    fn resolve_change(&mut self, ev: &Event<'_>, record_hash: Option<u64>) -> Arc<Resolved> {
+        let ch = ev.changed.as_ref().cloned().unwrap_or_default();
+        let field = ch.field.as_deref().unwrap_or("a field").to_owned();
+        let by = ch.by.as_deref().unwrap_or("an automation").to_owned();
+        let entry = self
+            .rewrites_by_rule
+            .entry(by.clone())
+            .or_insert_with(|| (Distinct::with_cap(MAX_RECORDS), Vec::new()));
+        if let Some(h) = record_hash {
+            entry.0.insert_hash(h);
+        }
+        if entry.1.len() < EXAMPLES {
+            entry.1.push(ev.origin.clone());
+        }
+        let text = format!(
+            "{field} changed from {} to {} by {by}",
+            ch.from.as_deref().unwrap_or("?"),
+            ch.to.as_deref().unwrap_or("?")
+        );
+        let sig = format!("{field} rewritten after the write by {by}");
+        let failure = Failure {
+            layer: Layer::Workflow,
+            code: Some(Arc::from("CHANGED_AFTER_WRITE")),
+            fields: vec![field.clone()],
+            transient: false,
+            rule: Some(Arc::from("syncward.changed_after_write")),
+            title: Arc::from(format!(
+                "The CRM changed {field} right after the write ({by})"
+            )),
+            fix: Arc::from(
+                "Freeze that automation and review its assignment logic; test one record again. If the same rule rewrites every test record, switch to the manual fallback.",
+            ),
+            fix_at_source: false,
+        };
+        let group = self.group_of(sig, &failure, &text, ev);
+        Arc::new(Resolved { failure, group })
+    }
+
+    /// An error, classified and placed in its group once per distinct
+    /// (code, message, CRM, HTTP status, fields): logs repeat a few errors
+    /// many times, so most failures are one lookup.
+    fn resolve_error(&mut self, ev: &Event<'_>) -> Arc<Resolved> {
+        let crm = ev.crm.or(self.ctx_crm);
+        let hash = hash_of(&(
+            ev.code.as_deref(),
+            ev.message.as_deref(),
+            crm,
+            ev.http_status,
+            &ev.fields[..],
+        ));
+        if let Some(seen) = self.resolved.find(hash, |s| s.is(ev, crm)) {
+            return seen.resolved.clone();
+        }
+        let t = ev.error_text();
+        let text = if t.trim().is_empty() {
+            match ev.http_status {
+                Some(s) => Cow::Owned(format!("HTTP {s}")),
+                None => Cow::Borrowed("(no error text)"),
+            }
+        } else {
+            t
+        };
+        let c = self.memo.classify(&Input {
+            text: &text,
+            crm,
+            http_status: ev.http_status,
+        });
+        let fields: Vec<String> = if ev.fields.is_empty() {
+            c.fields
+        } else {
+            ev.fields.iter().map(|f| f.to_string()).collect()
+        };
+        let code = c.code.or_else(|| ev.code.as_deref().map(Arc::from));
+        // A vendor code with its fields names a failure exactly, whatever
+        // value each record carried ("bad value ...: Webinar" and "...: web"
+        // are one failure); otherwise the text's signature does.
+        let sig = match &code {
+            Some(code)
+                if !fields.is_empty()
+                    && !matches!(c.layer, Layer::Workflow | Layer::Unknown)
+                    && !code.starts_with("HTTP") =>
+            {
+                format!("{code} [{}]", fields.join(", "))
+            }
+            _ => signature(&text),
+        };
+        let failure = Failure {
+            fix_at_source: c.rule.as_deref().is_some_and(decide::is_value_rule),
+            layer: c.layer,
+            code,
+            fields,
+            transient: c.transient,
+            rule: c.rule,
+            title: c.title,
+            fix: c.advice,
+        };
+        let group = self.group_of(sig, &failure, &text, ev);
+        let resolved = Arc::new(Resolved { failure, group });
+        if self.resolved.len() < MAX_RESOLVED {
+            let seen = SeenInputs {
+                hash,
+                code: ev.code.as_deref().map(Box::from),
+                message: ev.message.as_deref().map(Box::from),
+                crm,
+                http_status: ev.http_status,
+                fields: ev.fields.iter().map(|f| Box::from(f.as_ref())).collect(),
+                resolved: resolved.clone(),
+            };
+            self.resolved.insert_unique(hash, seen, |s| s.hash);
+        }
+        resolved
+    }
+
+    /// The index of the group with this signature, made on its first
+    /// failure; `None` once [`MAX_GROUPS`] groups exist.
+    fn group_of(
+        &mut self,
+        sig: String,
+        failure: &Failure,
+        text: &str,
+        ev: &Event<'_>,
+    ) -> Option<usize> {
+        if let Some(&i) = self.group_index.get(&sig) {
+            return Some(i);
+        }
+        if self.groups.len() >= MAX_GROUPS {
+            return None;
+        }
+        let code = failure.code.as_deref();
+        self.groups.push(Group {
+            signature: sig.clone(),
+            layer: failure.layer,
+            code: code.map(str::to_owned),
+            fields: Vec::new(),
+            objects: Vec::new(),
+            count: 0,
+            records: Vec::new(),
+            distinct: Distinct::with_cap(4096),
+            first: (ev.origin.clone(), ev.ts),
+            last: (ev.origin.clone(), ev.ts),
+            min_ts: None,
+            max_ts: None,
+            runs: Vec::new(),
+            max_attempt: 0,
+            transient: failure.transient,
+            rule: failure.rule.as_deref().map(str::to_owned),
+            title: failure.title.to_string(),
+            fix: failure.fix.to_string(),
+            fix_at_source: failure.fix_at_source,
+            side_effect: code.is_some_and(decide::is_side_effect_code)
+                || ev.http_status == Some(412),
+            evidence: Vec::new(),
+            example: text.chars().take(500).collect(),
+        });
+        self.group_index.insert(sig, self.groups.len() - 1);
+        Some(self.groups.len() - 1)
     }
 
     /// The diagnosis of everything pushed so far.
