@@ -141,7 +141,7 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
     let reruns = a
         .records
         .values()
-        .filter(|s| s.runs >= 2 || (s.attempts >= 2 && s.first_run == 0))
+        .filter(|s| s.runs >= 2 || (s.attempts >= 2 && s.first_run_none))
         .count() as u64;
 
     // ---- patterns ----

@@ -77,19 +77,32 @@ fn object_key(name: &str) -> String {
     s
 }
 
+/// What the analyzer keeps per record: 16 bytes, because the table holds
+/// up to [`MAX_RECORDS`] of them and is touched once per event at random
+/// (its size decides how often that touch waits on memory).
 #[derive(Debug, Default, Clone, Copy)]
 struct RecState {
-    first_run: u64,
-    last_run: u64,
-    runs: u16,
-    attempts: u32,
-    ever_ok: bool,
-    last_failed: bool,
+    /// [`fingerprint`] of the run it was last seen in (0: no run).
+    last_run: u32,
+    /// [`fingerprint`] of the CRM id its first create or upsert got (0: none).
+    created_id: u32,
+    /// Both saturate; only "two or more" matters.
+    attempts: u8,
+    runs: u8,
     last_layer: Option<Layer>,
-    created_crm_id: u64,
+    first_run_none: bool,
+    last_failed: bool,
     created_twice: bool,
     ever_failed: bool,
     read_back: bool,
+}
+
+/// A 32-bit digest of a 64-bit hash, never 0 for a hash that is not 0.
+/// Compared only within one record's state (its runs, its CRM ids), where a
+/// false match has odds of one in four billion.
+fn fingerprint(h: u64) -> u32 {
+    let f = (h ^ (h >> 32)) as u32;
+    if f == 0 && h != 0 { 1 } else { f }
 }
 
 #[derive(Debug)]
@@ -153,6 +166,16 @@ struct Failure {
     fix_at_source: bool,
 }
 
+/// A CRM id's first record and where it was seen, in 16 bytes (one per
+/// CRM id, up to [`MAX_RECORDS`]); the file is an index into `files`.
+#[derive(Debug, Clone, Copy)]
+struct FirstSeen {
+    /// [`fingerprint`] of the record key.
+    record: u32,
+    file: u32,
+    line: u64,
+}
+
 /// A failure's classification and the group it joins.
 struct Resolved {
     failure: Failure,
@@ -207,7 +230,8 @@ pub struct Analyzer<'c> {
     batches: Map<u64, BatchStats>,
     current_batch: Option<(u64, BatchStats)>,
     batches_overflow: bool,
-    crm_ids: Map<u64, (u64, Origin)>,
+    crm_ids: Map<u64, FirstSeen>,
+    files: Vec<Arc<str>>,
     // evidence collected as events stream
     reconnect_failed: Vec<Origin>,
     last_ok_write_seq: u64,
@@ -270,6 +294,7 @@ impl<'c> Analyzer<'c> {
             current_batch: None,
             batches_overflow: false,
             crm_ids: map(),
+            files: Vec::new(),
             reconnect_failed: Vec::new(),
             last_ok_write_seq: 0,
             last_auth_failure_seq: 0,
@@ -404,32 +429,32 @@ impl<'c> Analyzer<'c> {
             self.seen_records.insert_hash(h);
             let tracked = self.records.len() < MAX_RECORDS || self.records.contains_key(&h);
             if tracked {
+                let run = fingerprint(run_hash);
                 let st = self.records.entry(h).or_default();
                 if st.attempts == 0 {
-                    st.first_run = run_hash;
-                    st.last_run = run_hash;
+                    st.first_run_none = run_hash == 0;
+                    st.last_run = run;
                     st.runs = 1;
-                } else if st.last_run != run_hash {
-                    st.last_run = run_hash;
+                } else if st.last_run != run {
+                    st.last_run = run;
                     st.runs = st.runs.saturating_add(1);
                 }
                 if is_write {
                     st.attempts = st.attempts.saturating_add(1);
                 }
                 if ok_write {
-                    st.ever_ok = true;
                     st.last_failed = false;
-                    if let Some(id) = ev.crm_id.as_deref().filter(|s| !s.is_empty()) {
-                        let idh = hash_of(id);
-                        if matches!(ev.op, Some(Op::Create) | None) || ev.op == Some(Op::Upsert) {
-                            if st.created_crm_id != 0 && st.created_crm_id != idh {
-                                if !st.created_twice && self.duplicate_creates.len() < EXAMPLES {
-                                    self.duplicate_creates.push(ev.origin.clone());
-                                }
-                                st.created_twice = true;
-                            } else {
-                                st.created_crm_id = idh;
+                    if let Some(id) = ev.crm_id.as_deref().filter(|s| !s.is_empty())
+                        && matches!(ev.op, Some(Op::Create | Op::Upsert) | None)
+                    {
+                        let id = fingerprint(hash_of(id));
+                        if st.created_id != 0 && st.created_id != id {
+                            if !st.created_twice && self.duplicate_creates.len() < EXAMPLES {
+                                self.duplicate_creates.push(ev.origin.clone());
                             }
+                            st.created_twice = true;
+                        } else {
+                            st.created_id = id;
                         }
                     }
                 }
@@ -441,7 +466,7 @@ impl<'c> Analyzer<'c> {
         // The same CRM record arriving under another source key.
         if let (Some(id), Some(rh)) = (ev.crm_id.as_deref().filter(|s| !s.is_empty()), record_hash)
         {
-            self.note_crm_id(hash_of(id), rh, run_hash, &ev.origin);
+            self.note_crm_id(hash_of(id), rh, &ev.origin);
         }
 
         // Objects.
@@ -529,24 +554,50 @@ impl<'c> Analyzer<'c> {
         (self.records.len() as u64, failed, read_back, false)
     }
 
-    fn note_crm_id(&mut self, idh: u64, rh: u64, run_hash: u64, origin: &Origin) {
+    fn note_crm_id(&mut self, idh: u64, rh: u64, origin: &Origin) {
+        let record = fingerprint(rh);
         match self.crm_ids.get(&idh) {
-            Some(&(other, ref first)) if other != rh => {
+            Some(&first) if first.record != record => {
                 if self.id_shifts.len() < EXAMPLES {
                     if self.id_shifts.is_empty() {
-                        self.id_shifts.push(first.clone());
+                        self.id_shifts.push(Origin {
+                            file: self
+                                .files
+                                .get(first.file as usize)
+                                .cloned()
+                                .unwrap_or_else(|| Arc::from("?")),
+                            line: first.line,
+                        });
                     }
                     self.id_shifts.push(origin.clone());
                 }
-                let _ = run_hash;
             }
             Some(_) => {}
             None => {
                 if self.crm_ids.len() < MAX_RECORDS {
-                    self.crm_ids.insert(idh, (rh, origin.clone()));
+                    let file = self.file_index(&origin.file);
+                    self.crm_ids.insert(
+                        idh,
+                        FirstSeen {
+                            record,
+                            file,
+                            line: origin.line,
+                        },
+                    );
                 }
             }
         }
+    }
+
+    fn file_index(&mut self, file: &Arc<str>) -> u32 {
+        let i = match self.files.iter().rposition(|f| Arc::ptr_eq(f, file)) {
+            Some(i) => i,
+            None => {
+                self.files.push(file.clone());
+                self.files.len() - 1
+            }
+        };
+        u32::try_from(i).unwrap_or(u32::MAX)
     }
 
     fn failure(
