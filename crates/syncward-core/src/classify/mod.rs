@@ -253,7 +253,6 @@ impl Classifier {
                 target.keyword_rules.push(idx);
             }
             for p in &rule.patterns {
-                ci_regex(&rule.id, p)?; // report a bad pattern with its rule
                 target.patterns.push(ascii_words(p));
                 target.pattern_rules.push(idx);
             }
@@ -298,11 +297,11 @@ impl Classifier {
         let codes = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(AhoCorasickKind::DFA))
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(code_targets.iter().map(|t| t.code.as_ref()))
             .map_err(|e| ClassifierError::Matcher(e.to_string()))?;
-        let wrappers = wrapper_phrases.build()?;
-        let phrases = other_phrases.build()?;
+        let wrappers = wrapper_phrases.build(&merged)?;
+        let phrases = other_phrases.build(&merged)?;
 
         let status_re = ci_regex(
             "builtin.http_status",
@@ -663,11 +662,11 @@ struct PhrasesBuilder {
 }
 
 impl PhrasesBuilder {
-    fn build(self) -> Result<Phrases, ClassifierError> {
+    fn build(self, rules: &[(Rule, bool)]) -> Result<Phrases, ClassifierError> {
         let keywords = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(AhoCorasickKind::DFA))
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(&self.keywords)
             .map_err(|e| ClassifierError::Matcher(e.to_string()))?;
         let patterns = if self.patterns.is_empty() {
@@ -678,7 +677,17 @@ impl PhrasesBuilder {
                     .case_insensitive(true)
                     .size_limit(1 << 24)
                     .build()
-                    .map_err(|e| ClassifierError::Matcher(e.to_string()))?,
+                    .map_err(|e| {
+                        // Name the rule and pattern at fault (compiling each
+                        // one alone only when the set fails keeps start-up fast).
+                        let culprit = self.pattern_rules.iter().find_map(|&r| {
+                            let rule = &rules[r].0;
+                            rule.patterns
+                                .iter()
+                                .find_map(|p| ci_regex(&rule.id, p).err())
+                        });
+                        culprit.unwrap_or_else(|| ClassifierError::Matcher(e.to_string()))
+                    })?,
             )
         };
         Ok(Phrases {
