@@ -10,12 +10,13 @@ use syncward_core::event::{Changed, Direction, Op, Status, parse_ts};
 use syncward_core::{Crm, Event, Origin};
 
 pub fn read_jsonl(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result<(), IngestError> {
+    let mut layout = Layout::default();
     crate::each_line(reader, name, sink, |text, number, sink| {
         let origin = Origin {
             file: name.clone(),
             line: number,
         };
-        match parse_event(text, origin) {
+        match parse_with(text, origin, &mut layout) {
             Ok(ev) => sink.event(&ev),
             Err(message) => sink.problem(Problem {
                 file: name.clone(),
@@ -26,53 +27,115 @@ pub fn read_jsonl(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result
     })
 }
 
-/// A value of a flat JSON event, still as text of the line.
-#[derive(Debug, Clone, Copy)]
-enum Val<'a> {
-    /// A string's content between its quotes; `true` when it has escapes.
-    Str(&'a str, bool),
-    Num(&'a str),
-    Bool(bool),
+/// How a value was written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Kind {
+    #[default]
+    Absent,
+    /// A string without escapes (its content between the quotes).
+    Str,
+    /// A string with escapes, still escaped.
+    Escaped,
+    Num,
+    True,
+    False,
     Null,
     /// A nested object or array, as JSON text.
-    Nested(&'a str),
+    Nested,
 }
 
-impl<'a> Val<'a> {
-    fn text(self) -> Option<Cow<'a, str>> {
-        match self {
-            Val::Str("", _) => None,
-            Val::Str(s, false) => Some(Cow::Borrowed(s)),
+/// Where a value is in the line: byte offsets, so the scanner never slices
+/// text (only the values an event keeps become `&str`).
+#[derive(Debug, Clone, Copy, Default)]
+struct Span {
+    kind: Kind,
+    start: u32,
+    end: u32,
+}
+
+/// The values of one line in their slots.
+struct Fields<'a> {
+    line: &'a str,
+    spans: [Span; Slot::COUNT],
+}
+
+impl<'a> Fields<'a> {
+    fn kind(&self, slot: Slot) -> Kind {
+        self.spans[slot as usize].kind
+    }
+
+    fn bytes(&self, slot: Slot) -> &'a [u8] {
+        let Span { start, end, .. } = self.spans[slot as usize];
+        self.line
+            .as_bytes()
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
+    }
+
+    fn raw(&self, slot: Slot) -> &'a str {
+        let Span { start, end, .. } = self.spans[slot as usize];
+        self.line
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
+    }
+
+    /// A value of at most 16 bytes as one word, with its kind and length.
+    #[inline(always)]
+    fn word(&self, slot: Slot) -> Option<(Kind, u128, u8)> {
+        let Span { kind, start, end } = self.spans[slot as usize];
+        let len = (end - start) as usize;
+        let bytes = self
+            .line
+            .as_bytes()
+            .get(start as usize..)?
+            .first_chunk::<16>()?;
+        (len <= 16).then(|| (kind, u128::from_le_bytes(*bytes) & MASKS[len], len as u8))
+    }
+
+    /// A value as text; empty strings, null and nested values are absent.
+    fn text(&self, slot: Slot) -> Option<Cow<'a, str>> {
+        match self.kind(slot) {
+            Kind::Str | Kind::Num => Some(self.raw(slot))
+                .filter(|s| !s.is_empty())
+                .map(Cow::Borrowed),
             // The scanner checked the quotes; a bad escape reads as absent.
-            Val::Str(s, true) => unescape(s).filter(|u| !u.is_empty()).map(Cow::Owned),
-            Val::Num(n) => Some(Cow::Borrowed(n)),
-            Val::Bool(b) => Some(Cow::Borrowed(if b { "true" } else { "false" })),
-            Val::Null | Val::Nested(_) => None,
+            Kind::Escaped => unescape(self.raw(slot))
+                .filter(|u| !u.is_empty())
+                .map(Cow::Owned),
+            Kind::True => Some(Cow::Borrowed("true")),
+            Kind::False => Some(Cow::Borrowed("false")),
+            Kind::Absent | Kind::Null | Kind::Nested => None,
         }
     }
 
-    fn int(self) -> Option<i64> {
-        match self {
-            Val::Num(n) => parse_int(n).or_else(|| {
-                n.parse::<f64>()
+    /// A number, or a string holding one.
+    fn int(&self, slot: Slot) -> Option<i64> {
+        match self.kind(slot) {
+            Kind::Num => parse_int(self.bytes(slot)).or_else(|| {
+                self.raw(slot)
+                    .parse::<f64>()
                     .ok()
                     .filter(|f| f.is_finite())
                     .map(|f| f as i64)
             }),
-            Val::Str(s, _) => parse_int(s.trim()),
+            Kind::Str => parse_int(self.raw(slot).trim().as_bytes()),
             _ => None,
         }
+    }
+
+    fn small<T: TryFrom<i64>>(&self, slot: Slot) -> Option<T> {
+        self.int(slot).and_then(|v| T::try_from(v).ok())
     }
 }
 
 /// A plain decimal integer, without the general parser's overhead.
-fn parse_int(n: &str) -> Option<i64> {
-    let (neg, digits) = match n.as_bytes() {
+fn parse_int(n: &[u8]) -> Option<i64> {
+    let (neg, digits) = match n {
         [b'-', rest @ ..] => (true, rest),
         rest => (false, rest),
     };
     if digits.is_empty() || digits.len() > 18 {
-        return n.parse().ok();
+        return std::str::from_utf8(n).ok()?.parse().ok();
     }
     let mut v: i64 = 0;
     for &d in digits {
@@ -133,11 +196,10 @@ impl Bad {
 
 /// The values of the keys syncward reads, in their slots (the first of a
 /// key and its aliases wins). A hand-written scanner for the flat objects
-/// syncward writes: one pass, no allocation; nested values are kept as text
-/// for `serde_json`. It exists because parsing is most of `diagnose`'s time
-/// on large logs (bench/RESULTS.md).
-fn scan_object<'a>(line: &'a str, slots: &mut [Option<Val<'a>>; Slot::COUNT]) -> Result<(), Bad> {
-    let b = line.as_bytes();
+/// syncward writes: one pass over the bytes, no allocation; nested values
+/// are kept as text for `serde_json`. It exists because parsing is most of
+/// `diagnose`'s time on large logs (bench/RESULTS.md).
+fn scan_object(b: &[u8], spans: &mut [Span; Slot::COUNT], layout: &mut Layout) -> Result<(), Bad> {
     let mut i = skip_ws(b, 0);
     if b.get(i) != Some(&b'{') {
         return Err(Bad::NotObject);
@@ -146,26 +208,40 @@ fn scan_object<'a>(line: &'a str, slots: &mut [Option<Val<'a>>; Slot::COUNT]) ->
     if b.get(i) == Some(&b'}') {
         return end_of_object(b, i);
     }
+    let mut k = 0;
     loop {
-        if b.get(i) != Some(&b'"') {
-            return Err(Bad::Key(i));
-        }
-        let (key_end, key_escaped) = string_end(b, i).ok_or(Bad::OpenString)?;
-        // Keys with escapes or over 16 bytes are not ours.
-        let slot = if key_escaped {
-            None
-        } else {
-            key_word_at(b, i + 1, key_end - 1).and_then(Slot::of)
+        let slot = match layout.keys.get(k).filter(|key| key.is_at(b, i)) {
+            Some(key) => {
+                i = skip_ws(b, i + usize::from(key.len));
+                key.slot
+            }
+            None => {
+                if b.get(i) != Some(&b'"') {
+                    return Err(Bad::Key(i));
+                }
+                let key_start = i;
+                let (key_end, key_escaped) = string_end(b, i).ok_or(Bad::OpenString)?;
+                // Keys with escapes or over 16 bytes are not ours.
+                let slot = if key_escaped {
+                    None
+                } else {
+                    key_word_at(b, i + 1, key_end - 1).and_then(Slot::of)
+                };
+                i = skip_ws(b, key_end);
+                if b.get(i) != Some(&b':') {
+                    return Err(Bad::Colon(i));
+                }
+                layout.learn(k, b, key_start, i + 1, slot);
+                i = skip_ws(b, i + 1);
+                slot
+            }
         };
-        i = skip_ws(b, key_end);
-        if b.get(i) != Some(&b':') {
-            return Err(Bad::Colon(i));
-        }
-        i = skip_ws(b, i + 1);
-        let (val, next) = match b.get(i) {
+        k += 1;
+        let (kind, start, end, next) = match b.get(i) {
             Some(b'"') => {
                 let (end, escaped) = string_end(b, i).ok_or(Bad::OpenString)?;
-                (Val::Str(&line[i + 1..end - 1], escaped), end)
+                let kind = if escaped { Kind::Escaped } else { Kind::Str };
+                (kind, i + 1, end - 1, end)
             }
             Some(c) if c.is_ascii_digit() || *c == b'-' => {
                 let mut end = i + 1;
@@ -174,25 +250,125 @@ fn scan_object<'a>(line: &'a str, slots: &mut [Option<Val<'a>>; Slot::COUNT]) ->
                 {
                     end += 1;
                 }
-                (Val::Num(&line[i..end]), end)
+                (Kind::Num, i, end, end)
             }
             Some(b'{' | b'[') => {
                 let end = nested_end(b, i).ok_or(Bad::OpenNested)?;
-                (Val::Nested(&line[i..end]), end)
+                (Kind::Nested, i, end, end)
             }
-            Some(b't') if b[i..].starts_with(b"true") => (Val::Bool(true), i + 4),
-            Some(b'f') if b[i..].starts_with(b"false") => (Val::Bool(false), i + 5),
-            Some(b'n') if b[i..].starts_with(b"null") => (Val::Null, i + 4),
+            Some(b't') if b[i..].starts_with(b"true") => (Kind::True, i, i, i + 4),
+            Some(b'f') if b[i..].starts_with(b"false") => (Kind::False, i, i, i + 5),
+            Some(b'n') if b[i..].starts_with(b"null") => (Kind::Null, i, i, i + 4),
             _ => return Err(Bad::Value(i)),
         };
         if let Some(s) = slot {
-            slots[s as usize].get_or_insert(val);
+            let span = &mut spans[s as usize];
+            if span.kind == Kind::Absent {
+                // Lines are at most MAX_LINE bytes, far below u32::MAX.
+                *span = Span {
+                    kind,
+                    start: start as u32,
+                    end: end as u32,
+                };
+            }
         }
         i = skip_ws(b, next);
         match b.get(i) {
             Some(b',') => i = skip_ws(b, i + 1),
             Some(b'}') => return end_of_object(b, i),
             _ => return Err(Bad::Separator(i)),
+        }
+    }
+}
+
+/// The keys of the previous line, in order, as the bytes `"key":`. Most
+/// logs write every line with the same keys in the same order, so a key is
+/// recognised with one comparison of up to 16 bytes instead of being
+/// scanned and looked up.
+#[derive(Default)]
+struct Layout {
+    keys: Vec<KeyAt>,
+    /// Values that mostly repeat from line to line, with what they read as.
+    http_status: Last<Option<u16>>,
+    status: Last<Option<Status>>,
+    batch_size: Last<Option<u32>>,
+    attempt: Last<Option<u32>>,
+    direction: Last<Option<Direction>>,
+    crm: Last<Option<Crm>>,
+    op: Last<Option<Op>>,
+}
+
+/// The last value of one slot (up to 16 bytes, as written) and what it
+/// read as, so a repeated value is one comparison instead of a parse.
+#[derive(Default)]
+struct Last<T> {
+    seen: Option<(Kind, u128, u8)>,
+    value: T,
+}
+
+impl<T: Copy> Last<T> {
+    #[inline(always)]
+    fn get(&mut self, f: &Fields<'_>, slot: Slot, read: impl FnOnce(&Fields<'_>) -> T) -> T {
+        let now = f.word(slot);
+        if now.is_some() && now == self.seen {
+            return self.value;
+        }
+        self.value = read(f);
+        self.seen = now;
+        self.value
+    }
+}
+
+#[derive(Clone, Copy)]
+struct KeyAt {
+    /// `"key":`, zero-padded.
+    word: u128,
+    len: u8,
+    slot: Option<Slot>,
+}
+
+/// `MASKS[n]` keeps the first `n` bytes of a little-endian word.
+const MASKS: [u128; 17] = {
+    let mut masks = [0u128; 17];
+    let mut n = 1;
+    while n < 17 {
+        masks[n] = if n == 16 { !0 } else { (1u128 << (n * 8)) - 1 };
+        n += 1;
+    }
+    masks
+};
+
+impl KeyAt {
+    #[inline(always)]
+    fn is_at(&self, b: &[u8], i: usize) -> bool {
+        b.get(i..)
+            .and_then(<[u8]>::first_chunk::<16>)
+            .is_some_and(|w| u128::from_le_bytes(*w) & MASKS[usize::from(self.len)] == self.word)
+    }
+}
+
+/// Most keys a line is expected to have; keys beyond are read the slow way.
+const LAYOUT_KEYS: usize = 32;
+
+impl Layout {
+    /// Remember the `k`-th key of this line, `b[start..end]` (from its
+    /// opening quote to its colon), when it fits in a word.
+    fn learn(&mut self, k: usize, b: &[u8], start: usize, end: usize, slot: Option<Slot>) {
+        let len = end - start;
+        let Some(bytes) = b.get(start..).and_then(<[u8]>::first_chunk::<16>) else {
+            return;
+        };
+        if len > 16 || k > self.keys.len() || k >= LAYOUT_KEYS {
+            return;
+        }
+        let key = KeyAt {
+            word: u128::from_le_bytes(*bytes) & MASKS[len],
+            len: len as u8,
+            slot,
+        };
+        match self.keys.get_mut(k) {
+            Some(old) => *old = key,
+            None => self.keys.push(key),
         }
     }
 }
@@ -422,86 +598,101 @@ const KEY_TABLE: [Option<(u128, Slot)>; 128] = {
     table
 };
 
-/// One syncward event line, or why it is not one.
-pub fn parse_event(line: &str, origin: Origin) -> Result<Event<'_>, String> {
-    // One pass over the keys into slots (names and their aliases).
-    let mut slot: [Option<Val<'_>>; Slot::COUNT] = Default::default();
-    scan_object(line, &mut slot).map_err(|bad| bad.message(line))?;
-    let get = |s: Slot| slot[s as usize];
-    let text = |s: Slot| get(s).and_then(Val::text);
-    let http_status = get(Slot::HttpStatus)
-        .and_then(Val::int)
-        .and_then(|v| u16::try_from(v).ok());
-    let raw_status = get(Slot::Status);
-    let status = match raw_status {
-        Some(Val::Num(n)) => parse_int(n).map(status_from_http),
-        Some(Val::Bool(b)) => Some(if b { Status::Ok } else { Status::Failed }),
-        Some(v) => v.text().and_then(|s| Status::parse_loose(&s)),
-        None => None,
+/// One syncward event line, or why it is not one. `layout` carries the
+/// keys and repeated values of the file's previous lines (any layout reads
+/// any line; a matching one reads it faster).
+fn parse_with<'a>(line: &'a str, origin: Origin, layout: &mut Layout) -> Result<Event<'a>, String> {
+    if u32::try_from(line.len()).is_err() {
+        return Err("not a JSON event: the line is too long".into());
     }
-    .or_else(|| http_status.map(|h| status_from_http(i64::from(h))));
+    // One pass over the keys into slots (names and their aliases).
+    let mut f = Fields {
+        line,
+        spans: [Span::default(); Slot::COUNT],
+    };
+    scan_object(line.as_bytes(), &mut f.spans, layout).map_err(|bad| bad.message(line))?;
+    let http_status = layout
+        .http_status
+        .get(&f, Slot::HttpStatus, |f| f.small::<u16>(Slot::HttpStatus));
+    let status = layout
+        .status
+        .get(&f, Slot::Status, |f| match f.kind(Slot::Status) {
+            Kind::Num => parse_int(f.bytes(Slot::Status)).map(status_from_http),
+            Kind::True => Some(Status::Ok),
+            Kind::False => Some(Status::Failed),
+            _ => f.text(Slot::Status).and_then(|s| Status::parse_loose(&s)),
+        })
+        .or_else(|| http_status.map(|h| status_from_http(i64::from(h))));
     let Some(status) = status else {
-        return Err(match raw_status.and_then(Val::text) {
+        return Err(match f.text(Slot::Status) {
             None => "missing \"status\" (ok, failed, partial or skipped)".into(),
             Some(s) => format!("unknown status {s:?} (expected ok, failed, partial or skipped)"),
         });
     };
     let mut ev = Event::new(status, origin);
     ev.http_status = http_status;
-    ev.ts = get(Slot::Ts).and_then(|t| match t {
-        Val::Num(_) => t
-            .int()
+    ev.ts = match f.kind(Slot::Ts) {
+        Kind::Num => f
+            .int(Slot::Ts)
             .map(|n| if n < 100_000_000_000 { n * 1000 } else { n }),
-        other => other.text().and_then(|s| parse_ts(&s)),
-    });
-    ev.run = text(Slot::Run);
-    ev.batch = text(Slot::Batch);
-    ev.batch_size = get(Slot::BatchSize)
-        .and_then(Val::int)
-        .and_then(|v| u32::try_from(v).ok());
-    ev.attempt = get(Slot::Attempt)
-        .and_then(Val::int)
-        .and_then(|v| u32::try_from(v).ok());
-    ev.direction = text(Slot::Direction).and_then(|s| Direction::parse_loose(&s));
-    ev.crm = text(Slot::Crm).and_then(|s| Crm::parse_loose(&s));
-    ev.object = text(Slot::Object);
-    ev.op = text(Slot::Op).and_then(|s| Op::parse_loose(&s));
-    ev.record = text(Slot::Record);
-    ev.crm_id = text(Slot::CrmId);
-    ev.code = text(Slot::Code);
-    ev.message = match get(Slot::Message) {
-        Some(Val::Nested(n)) => Some(Cow::Borrowed(n)),
-        Some(v) => v.text(),
-        None => None,
+        _ => f.text(Slot::Ts).and_then(|s| parse_ts(&s)),
     };
-    ev.retry_after = get(Slot::RetryAfter)
-        .and_then(Val::int)
-        .and_then(|v| u32::try_from(v).ok());
-    if let Some(f) = text(Slot::Field) {
-        ev.fields.push(f);
+    ev.run = f.text(Slot::Run);
+    ev.batch = f.text(Slot::Batch);
+    ev.batch_size = layout
+        .batch_size
+        .get(&f, Slot::BatchSize, |f| f.small(Slot::BatchSize));
+    ev.attempt = layout
+        .attempt
+        .get(&f, Slot::Attempt, |f| f.small(Slot::Attempt));
+    ev.direction = layout.direction.get(&f, Slot::Direction, |f| {
+        f.text(Slot::Direction)
+            .and_then(|s| Direction::parse_loose(&s))
+    });
+    ev.crm = layout.crm.get(&f, Slot::Crm, |f| {
+        f.text(Slot::Crm).and_then(|s| Crm::parse_loose(&s))
+    });
+    ev.object = f.text(Slot::Object);
+    ev.op = layout.op.get(&f, Slot::Op, |f| {
+        f.text(Slot::Op).and_then(|s| Op::parse_loose(&s))
+    });
+    ev.record = f.text(Slot::Record);
+    ev.crm_id = f.text(Slot::CrmId);
+    ev.code = f.text(Slot::Code);
+    ev.message = match f.kind(Slot::Message) {
+        Kind::Nested => Some(Cow::Borrowed(f.raw(Slot::Message))),
+        _ => f.text(Slot::Message),
+    };
+    ev.retry_after = f.small(Slot::RetryAfter);
+    if let Some(field) = f.text(Slot::Field) {
+        ev.fields.push(field);
     }
-    match get(Slot::Fields) {
-        Some(Val::Nested(list)) => {
-            let parsed: Vec<String> = serde_json::from_str(list)
+    match f.kind(Slot::Fields) {
+        Kind::Nested => {
+            let parsed: Vec<String> = serde_json::from_str(f.raw(Slot::Fields))
                 .map_err(|e| format!("\"fields\" is not a list of names: {e}"))?;
-            for f in parsed {
-                if !f.is_empty() && !ev.fields.iter().any(|x| *x == f) {
-                    ev.fields.push(Cow::Owned(f));
+            for name in parsed {
+                if !name.is_empty() && !ev.fields.iter().any(|x| *x == name) {
+                    ev.fields.push(Cow::Owned(name));
                 }
             }
         }
-        Some(v @ Val::Str(..)) => {
-            let t = v.text().unwrap_or_default();
-            for f in t.split([';', ',']).map(str::trim).filter(|f| !f.is_empty()) {
-                if !ev.fields.iter().any(|x| x == f) {
-                    ev.fields.push(Cow::Owned(f.to_owned()));
+        Kind::Str | Kind::Escaped => {
+            let list = f.text(Slot::Fields).unwrap_or_default();
+            for name in list
+                .split([';', ','])
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+            {
+                if !ev.fields.iter().any(|x| x == name) {
+                    ev.fields.push(Cow::Owned(name.to_owned()));
                 }
             }
         }
         _ => {}
     }
-    if let Some(Val::Nested(c)) = get(Slot::Changed) {
-        let c: Changed<'_> = serde_json::from_str(c)
+    if f.kind(Slot::Changed) == Kind::Nested {
+        let c: Changed<'_> = serde_json::from_str(f.raw(Slot::Changed))
             .map_err(|e| format!("\"changed\" is not {{field, from, to, by}}: {e}"))?;
         let own = |v: Option<Cow<'_, str>>| v.map(|s| Cow::Owned(s.into_owned()));
         let c = Changed {
@@ -528,6 +719,10 @@ pub fn status_from_http(code: i64) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse_event(line: &str, origin: Origin) -> Result<Event<'_>, String> {
+        parse_with(line, origin, &mut Layout::default())
+    }
 
     fn origin() -> Origin {
         Origin {
@@ -657,6 +852,47 @@ mod tests {
             proptest::prop_assert_eq!(ev.message.as_deref().map(str::to_owned), none_if_empty(&message));
             let batch_text = batch.to_string();
             proptest::prop_assert_eq!(ev.batch.as_deref(), Some(batch_text.as_str()));
+        }
+    }
+
+    proptest::proptest! {
+        /// Lines read one after another (keys learnt from the previous
+        /// line, repeated values reused) read exactly as each line alone:
+        /// keys reordered, dropped, renamed to aliases, spaced out, values
+        /// changed in kind and length.
+        #[test]
+        fn a_file_reads_as_its_lines_alone(
+            lines in proptest::collection::vec(
+                (
+                    proptest::sample::subsequence(
+                        vec!["ts", "run", "status", "op", "crm", "direction", "batch_size",
+                             "attempt", "http_status", "record", "result", "statusCode"],
+                        0..=12,
+                    ),
+                    proptest::collection::vec(0usize..8, 12),
+                    proptest::bool::ANY,
+                ),
+                1..12,
+            ),
+        ) {
+            let values = [
+                r#""ok""#, r#""failed""#, "200", "429", r#""upsert""#, r#""HubSpot""#,
+                r#""source_to_crm""#, "true",
+            ];
+            let mut layout = Layout::default();
+            for (keys, picks, spaced) in &lines {
+                let sep = if *spaced { " , " } else { "," };
+                let colon = if *spaced { " : " } else { ":" };
+                let body: Vec<String> = keys
+                    .iter()
+                    .zip(picks)
+                    .map(|(k, p)| format!("\"{k}\"{colon}{}", values[*p]))
+                    .collect();
+                let line = format!("{{{}}}", body.join(sep));
+                let alone = parse_event(&line, origin()).map(|e| format!("{e:?}"));
+                let in_file = parse_with(&line, origin(), &mut layout).map(|e| format!("{e:?}"));
+                proptest::prop_assert_eq!(in_file, alone, "{}", line);
+            }
         }
     }
 }
