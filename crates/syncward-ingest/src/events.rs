@@ -60,10 +60,12 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
+    #[inline(always)]
     fn kind(&self, slot: Slot) -> Kind {
         self.spans[slot as usize].kind
     }
 
+    #[inline(always)]
     fn bytes(&self, slot: Slot) -> &'a [u8] {
         let Span { start, end, .. } = self.spans[slot as usize];
         self.line
@@ -72,6 +74,7 @@ impl<'a> Fields<'a> {
             .unwrap_or_default()
     }
 
+    #[inline(always)]
     fn raw(&self, slot: Slot) -> &'a str {
         let Span { start, end, .. } = self.spans[slot as usize];
         self.line
@@ -93,6 +96,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A value as text; empty strings, null and nested values are absent.
+    #[inline(always)]
     fn text(&self, slot: Slot) -> Option<Cow<'a, str>> {
         match self.kind(slot) {
             Kind::Str | Kind::Num => Some(self.raw(slot))
@@ -109,6 +113,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A number, or a string holding one.
+    #[inline(always)]
     fn int(&self, slot: Slot) -> Option<i64> {
         match self.kind(slot) {
             Kind::Num => parse_int(self.bytes(slot)).or_else(|| {
@@ -123,6 +128,7 @@ impl<'a> Fields<'a> {
         }
     }
 
+    #[inline(always)]
     fn small<T: TryFrom<i64>>(&self, slot: Slot) -> Option<T> {
         self.int(slot).and_then(|v| T::try_from(v).ok())
     }
