@@ -5,26 +5,211 @@
 use crate::source::Input;
 use crate::{IngestError, Problem, Sink};
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 use syncward_core::event::{Changed, Direction, Op, Status, parse_ts};
 use syncward_core::{Crm, Event, Origin};
 
+/// Reads syncward events in two threads: this one turns lines into events
+/// for the sink; a reader thread splits, checks and scans the lines ahead
+/// of it (most of the work on a large log), in chunks of a few thousand.
+/// Where no thread can be started, one thread does both.
 pub fn read_jsonl(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result<(), IngestError> {
-    let mut layout = Layout::default();
-    crate::each_line(reader, name, sink, |text, number, sink| {
-        let origin = Origin {
-            file: name.clone(),
-            line: number,
+    std::thread::scope(|scope| {
+        let (chunks, received) = mpsc::sync_channel::<Chunk>(CHUNKS_AHEAD);
+        // The reader goes to the thread through a shared slot, so that it is
+        // still here if the thread cannot be started.
+        let slot = Arc::new(std::sync::Mutex::new(Some(reader)));
+        let theirs = slot.clone();
+        let scanner = std::thread::Builder::new()
+            .name("syncward-scan".into())
+            .spawn_scoped(scope, move || {
+                let reader = theirs.lock().ok().and_then(|mut r| r.take());
+                reader.map(|r| scan_lines(r, name, &chunks))
+            })
+            .ok();
+        let mut repeats = Repeats::default();
+        let Some(scanner) = scanner else {
+            let Some(reader) = slot.lock().ok().and_then(|mut r| r.take()) else {
+                return Ok(());
+            };
+            return scan_lines_into(reader, name, &mut Layout::default(), |chunk| {
+                deliver(&chunk, name, &mut repeats, sink);
+                true
+            });
         };
-        match parse_with(text, origin, &mut layout) {
-            Ok(ev) => sink.event(&ev),
-            Err(message) => sink.problem(Problem {
-                file: name.clone(),
-                line: Some(number),
-                message,
-            }),
+        for chunk in received {
+            deliver(&chunk, name, &mut repeats, sink);
+        }
+        match scanner.join() {
+            Ok(Some(result)) => result,
+            Ok(None) => Ok(()),
+            Err(panic) => std::panic::resume_unwind(panic),
         }
     })
+}
+
+/// Chunks the reader thread may be ahead by (bounds memory: each holds
+/// about [`CHUNK_BYTES`] of text and its spans).
+const CHUNKS_AHEAD: usize = 4;
+const CHUNK_BYTES: usize = 512 * 1024;
+const CHUNK_ITEMS: usize = 2048;
+
+/// Lines scanned by the reader thread: their text, and for each line its
+/// value spans or why it could not be read.
+#[derive(Default)]
+struct Chunk {
+    text: String,
+    items: Vec<Item>,
+}
+
+// Nearly every item is an event; boxing its spans would cost an allocation
+// per line to save space on the rare problem.
+#[allow(clippy::large_enum_variant)]
+enum Item {
+    Event {
+        line: u64,
+        /// The line is `text[start..end]`; its spans count from `start`.
+        start: usize,
+        end: usize,
+        spans: [Span; Slot::COUNT],
+    },
+    Problem {
+        line: u64,
+        message: String,
+    },
+}
+
+/// The reader thread: every line of `reader` scanned into chunks for `out`.
+fn scan_lines(
+    reader: Input,
+    name: &Arc<str>,
+    out: &mpsc::SyncSender<Chunk>,
+) -> Result<(), IngestError> {
+    let mut layout = Layout::default();
+    // A closed channel means the receiving side stopped: stop reading too.
+    scan_lines_into(reader, name, &mut layout, |chunk| out.send(chunk).is_ok())
+}
+
+fn scan_lines_into(
+    reader: Input,
+    name: &Arc<str>,
+    layout: &mut Layout,
+    mut send: impl FnMut(Chunk) -> bool,
+) -> Result<(), IngestError> {
+    let mut lines = crate::LineReader::new(reader);
+    let mut chunk = Chunk::default();
+    loop {
+        let (number, text) = match crate::next_line(&mut lines, name) {
+            Ok(Some(l)) => l,
+            Ok(None) => break,
+            Err(e) => {
+                // What was read before the failure still counts.
+                send(chunk);
+                return Err(e);
+            }
+        };
+        match text {
+            Ok(t) if crate::is_blank(t) => continue,
+            Ok(t) => match scan_line(t, layout) {
+                Ok(spans) => {
+                    let start = chunk.text.len();
+                    chunk.text.push_str(t);
+                    chunk.items.push(Item::Event {
+                        line: number,
+                        start,
+                        end: chunk.text.len(),
+                        spans,
+                    });
+                }
+                Err(message) => chunk.items.push(Item::Problem {
+                    line: number,
+                    message,
+                }),
+            },
+            Err(e) => chunk.items.push(Item::Problem {
+                line: number,
+                message: e.to_string(),
+            }),
+        }
+        let full = chunk.text.len() >= CHUNK_BYTES || chunk.items.len() >= CHUNK_ITEMS;
+        if full && !send(std::mem::take(&mut chunk)) {
+            return Ok(());
+        }
+    }
+    if !chunk.items.is_empty() {
+        send(chunk);
+    }
+    Ok(())
+}
+
+/// Events announced to the sink before they are delivered (see
+/// [`Sink::ahead`]): enough for their memory reads to overlap.
+const AHEAD: usize = 16;
+
+/// The events and problems of one chunk, in line order, to the sink.
+fn deliver(chunk: &Chunk, name: &Arc<str>, repeats: &mut Repeats, sink: &mut dyn Sink) {
+    for window in chunk.items.chunks(AHEAD) {
+        for item in window {
+            if let Item::Event {
+                start, end, spans, ..
+            } = item
+                && let Some(text) = chunk.text.get(*start..*end)
+            {
+                let plain = |slot: Slot| {
+                    let span = spans[slot as usize];
+                    (span.kind == Kind::Str)
+                        .then(|| text.get(span.start as usize..span.end as usize))
+                        .flatten()
+                };
+                sink.ahead(plain(Slot::Record), plain(Slot::CrmId));
+            }
+        }
+        deliver_items(window, &chunk.text, name, repeats, sink);
+    }
+}
+
+fn deliver_items(
+    items: &[Item],
+    text: &str,
+    name: &Arc<str>,
+    repeats: &mut Repeats,
+    sink: &mut dyn Sink,
+) {
+    for item in items {
+        match item {
+            Item::Event {
+                line,
+                start,
+                end,
+                spans,
+            } => {
+                let Some(line_text) = text.get(*start..*end) else {
+                    continue;
+                };
+                let fields = Fields {
+                    line: line_text,
+                    spans: *spans,
+                };
+                let origin = Origin {
+                    file: name.clone(),
+                    line: *line,
+                };
+                match build_event(fields, origin, repeats) {
+                    Ok(ev) => sink.event(&ev),
+                    Err(message) => sink.problem(Problem {
+                        file: name.clone(),
+                        line: Some(*line),
+                        message,
+                    }),
+                }
+            }
+            Item::Problem { line, message } => sink.problem(Problem {
+                file: name.clone(),
+                line: Some(*line),
+                message: message.clone(),
+            }),
+        }
+    }
 }
 
 /// How a value was written.
@@ -294,7 +479,11 @@ fn scan_object(b: &[u8], spans: &mut [Span; Slot::COUNT], layout: &mut Layout) -
 #[derive(Default)]
 struct Layout {
     keys: Vec<KeyAt>,
-    /// Values that mostly repeat from line to line, with what they read as.
+}
+
+/// Values that mostly repeat from line to line, with what they read as.
+#[derive(Default)]
+struct Repeats {
     http_status: Last<Option<u16>>,
     status: Last<Option<Status>>,
     batch_size: Last<Option<u32>>,
@@ -604,23 +793,29 @@ const KEY_TABLE: [Option<(u128, Slot)>; 128] = {
     table
 };
 
-/// One syncward event line, or why it is not one. `layout` carries the
-/// keys and repeated values of the file's previous lines (any layout reads
-/// any line; a matching one reads it faster).
-fn parse_with<'a>(line: &'a str, origin: Origin, layout: &mut Layout) -> Result<Event<'a>, String> {
+/// The spans of one line's values, or why it is not a JSON event. `layout`
+/// carries the keys of the file's previous lines (any layout reads any
+/// line; a matching one reads it faster).
+fn scan_line(line: &str, layout: &mut Layout) -> Result<[Span; Slot::COUNT], String> {
     if u32::try_from(line.len()).is_err() {
         return Err("not a JSON event: the line is too long".into());
     }
-    // One pass over the keys into slots (names and their aliases).
-    let mut f = Fields {
-        line,
-        spans: [Span::default(); Slot::COUNT],
-    };
-    scan_object(line.as_bytes(), &mut f.spans, layout).map_err(|bad| bad.message(line))?;
-    let http_status = layout
+    let mut spans = [Span::default(); Slot::COUNT];
+    scan_object(line.as_bytes(), &mut spans, layout).map_err(|bad| bad.message(line))?;
+    Ok(spans)
+}
+
+/// The event a scanned line holds, or why it is not one. `layout` carries
+/// the values of the file's previous lines.
+fn build_event<'a>(
+    f: Fields<'a>,
+    origin: Origin,
+    repeats: &mut Repeats,
+) -> Result<Event<'a>, String> {
+    let http_status = repeats
         .http_status
         .get(&f, Slot::HttpStatus, |f| f.small::<u16>(Slot::HttpStatus));
-    let status = layout
+    let status = repeats
         .status
         .get(&f, Slot::Status, |f| match f.kind(Slot::Status) {
             Kind::Num => parse_int(f.bytes(Slot::Status)).map(status_from_http),
@@ -645,21 +840,21 @@ fn parse_with<'a>(line: &'a str, origin: Origin, layout: &mut Layout) -> Result<
     };
     ev.run = f.text(Slot::Run);
     ev.batch = f.text(Slot::Batch);
-    ev.batch_size = layout
+    ev.batch_size = repeats
         .batch_size
         .get(&f, Slot::BatchSize, |f| f.small(Slot::BatchSize));
-    ev.attempt = layout
+    ev.attempt = repeats
         .attempt
         .get(&f, Slot::Attempt, |f| f.small(Slot::Attempt));
-    ev.direction = layout.direction.get(&f, Slot::Direction, |f| {
+    ev.direction = repeats.direction.get(&f, Slot::Direction, |f| {
         f.text(Slot::Direction)
             .and_then(|s| Direction::parse_loose(&s))
     });
-    ev.crm = layout.crm.get(&f, Slot::Crm, |f| {
+    ev.crm = repeats.crm.get(&f, Slot::Crm, |f| {
         f.text(Slot::Crm).and_then(|s| Crm::parse_loose(&s))
     });
     ev.object = f.text(Slot::Object);
-    ev.op = layout.op.get(&f, Slot::Op, |f| {
+    ev.op = repeats.op.get(&f, Slot::Op, |f| {
         f.text(Slot::Op).and_then(|s| Op::parse_loose(&s))
     });
     ev.record = f.text(Slot::Record);
@@ -727,7 +922,22 @@ mod tests {
     use super::*;
 
     fn parse_event(line: &str, origin: Origin) -> Result<Event<'_>, String> {
-        parse_with(line, origin, &mut Layout::default())
+        parse_with(
+            line,
+            origin,
+            &mut Layout::default(),
+            &mut Repeats::default(),
+        )
+    }
+
+    fn parse_with<'a>(
+        line: &'a str,
+        origin: Origin,
+        layout: &mut Layout,
+        repeats: &mut Repeats,
+    ) -> Result<Event<'a>, String> {
+        let spans = scan_line(line, layout)?;
+        build_event(Fields { line, spans }, origin, repeats)
     }
 
     fn origin() -> Origin {
@@ -886,6 +1096,7 @@ mod tests {
                 r#""source_to_crm""#, "true",
             ];
             let mut layout = Layout::default();
+            let mut repeats = Repeats::default();
             for (keys, picks, spaced) in &lines {
                 let sep = if *spaced { " , " } else { "," };
                 let colon = if *spaced { " : " } else { ":" };
@@ -896,9 +1107,97 @@ mod tests {
                     .collect();
                 let line = format!("{{{}}}", body.join(sep));
                 let alone = parse_event(&line, origin()).map(|e| format!("{e:?}"));
-                let in_file = parse_with(&line, origin(), &mut layout).map(|e| format!("{e:?}"));
+                let in_file = parse_with(&line, origin(), &mut layout, &mut repeats)
+                    .map(|e| format!("{e:?}"));
                 proptest::prop_assert_eq!(in_file, alone, "{}", line);
             }
         }
+    }
+
+    /// What a sink saw: events as (line, record) and problem lines.
+    #[derive(Default)]
+    struct Seen {
+        events: Vec<(u64, String)>,
+        problems: Vec<u64>,
+        announced: usize,
+    }
+
+    impl Sink for Seen {
+        fn event(&mut self, event: &Event<'_>) {
+            let record = event.record.as_deref().unwrap_or_default().to_owned();
+            self.events.push((event.origin.line, record));
+        }
+        fn problem(&mut self, problem: Problem) {
+            self.problems.extend(problem.line);
+        }
+        fn ahead(&mut self, record: Option<&str>, _crm_id: Option<&str>) {
+            self.announced += usize::from(record.is_some());
+        }
+    }
+
+    #[test]
+    fn many_chunks_arrive_whole_and_in_order() {
+        // 10,000 lines over several chunks, with blank and broken lines.
+        let mut text = String::new();
+        let (mut want_events, mut want_problems) = (Vec::new(), Vec::new());
+        for line in 1..=10_000u64 {
+            match line % 997 {
+                0 => {
+                    text.push_str("{not json");
+                    want_problems.push(line);
+                }
+                1 => {}
+                _ => {
+                    text.push_str(&format!(
+                        r#"{{"status":"ok","record":"r-{line}","op":"upsert","crm_id":"{line}"}}"#
+                    ));
+                    want_events.push((line, format!("r-{line}")));
+                }
+            }
+            text.push('\n');
+        }
+        let name: Arc<str> = Arc::from("big.jsonl");
+        let mut seen = Seen::default();
+        let input: Input = Box::new(std::io::Cursor::new(text.into_bytes()));
+        read_jsonl(input, &name, &mut seen).expect("reads");
+        assert_eq!(seen.problems, want_problems);
+        assert_eq!(seen.events, want_events);
+        assert_eq!(seen.announced, want_events.len());
+    }
+
+    /// Reads its data, then fails.
+    struct FailsAfter {
+        data: std::io::Cursor<Vec<u8>>,
+    }
+
+    impl std::io::Read for FailsAfter {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match self.data.read(buf)? {
+                0 => Err(std::io::Error::other("the disk went away")),
+                n => Ok(n),
+            }
+        }
+    }
+
+    #[test]
+    fn a_failed_read_keeps_what_came_before_and_says_where() {
+        let text: String = (1..=5000)
+            .map(|n| format!("{{\"status\":\"ok\",\"record\":\"r-{n}\"}}\n"))
+            .collect();
+        let input: Input = Box::new(std::io::BufReader::with_capacity(
+            4096,
+            FailsAfter {
+                data: std::io::Cursor::new(text.into_bytes()),
+            },
+        ));
+        let name: Arc<str> = Arc::from("cut.jsonl");
+        let mut seen = Seen::default();
+        let err = read_jsonl(input, &name, &mut seen).expect_err("fails");
+        assert_eq!(seen.events.len(), 5000);
+        assert!(
+            err.to_string()
+                .starts_with("cut.jsonl: read failed after 5000 lines"),
+            "{err}"
+        );
     }
 }

@@ -38,6 +38,9 @@ impl std::fmt::Display for Problem {
 /// Where readers send what they find.
 pub trait Sink {
     fn event(&mut self, event: &Event<'_>);
+    /// The record key and CRM id of an event that comes soon, for a sink
+    /// that can get ready for it (the analyzer warms its tables).
+    fn ahead(&mut self, _record: Option<&str>, _crm_id: Option<&str>) {}
     /// A malformed line (`line` set) or a file-level note; reading goes on.
     fn problem(&mut self, problem: Problem);
 }
@@ -131,20 +134,7 @@ pub(crate) fn each_line(
     mut f: impl FnMut(&str, u64, &mut dyn Sink),
 ) -> Result<(), IngestError> {
     let mut lines = LineReader::new(reader);
-    let mut last = 0;
-    loop {
-        let (number, text) = match lines.next_borrowed() {
-            Ok(Some(l)) => l,
-            Ok(None) => return Ok(()),
-            Err(source) => {
-                return Err(IngestError::Read {
-                    file: name.to_string(),
-                    line: last,
-                    source,
-                });
-            }
-        };
-        last = number;
+    while let Some((number, text)) = next_line(&mut lines, name)? {
         match text {
             Ok(t) if is_blank(t) => {}
             Ok(t) => f(t, number, sink),
@@ -155,11 +145,29 @@ pub(crate) fn each_line(
             }),
         }
     }
+    Ok(())
+}
+
+/// A line's number and its text, or why it could not be read.
+pub(crate) type NumberedLine<'r> = (u64, Result<&'r str, LineError>);
+
+/// The next line of `lines` (see [`LineReader::next_borrowed`]), a failed
+/// read worded with the file and the last line read.
+pub(crate) fn next_line<'r, R: std::io::BufRead>(
+    lines: &'r mut LineReader<R>,
+    name: &str,
+) -> Result<Option<NumberedLine<'r>>, IngestError> {
+    let last = lines.lines_read();
+    lines.next_borrowed().map_err(|source| IngestError::Read {
+        file: name.to_owned(),
+        line: last,
+        source,
+    })
 }
 
 /// A line with nothing but white space (the common case, a line starting
 /// with a visible ASCII character, costs one comparison).
-fn is_blank(line: &str) -> bool {
+pub(crate) fn is_blank(line: &str) -> bool {
     match line.as_bytes().first() {
         Some(c) if c.is_ascii_graphic() => false,
         _ => line.trim().is_empty(),
@@ -172,6 +180,10 @@ struct Counting<'s> {
 }
 
 impl Sink for Counting<'_> {
+    fn ahead(&mut self, record: Option<&str>, crm_id: Option<&str>) {
+        self.inner.ahead(record, crm_id);
+    }
+
     fn event(&mut self, event: &Event<'_>) {
         self.summary.events += 1;
         self.inner.event(event);

@@ -50,6 +50,11 @@ impl<R: BufRead> LineReader<R> {
         }
     }
 
+    /// How many lines were read so far.
+    pub fn lines_read(&self) -> u64 {
+        self.number
+    }
+
     /// The next line, `Ok(None)` at the end. I/O errors end the reading.
     pub fn next_line(&mut self) -> io::Result<Option<Line>> {
         Ok(self.next_borrowed()?.map(|(number, text)| Line {

@@ -3,7 +3,8 @@
 use crate::IngestError;
 use std::io::{self, BufRead, BufReader, Read};
 
-pub type Input = Box<dyn BufRead>;
+/// An input; `Send` so a reader thread can read it ahead of the analysis.
+pub type Input = Box<dyn BufRead + Send>;
 
 const BUF: usize = 256 * 1024;
 

@@ -17,6 +17,10 @@ struct Collect<'c> {
 }
 
 impl Sink for Collect<'_> {
+    fn ahead(&mut self, record: Option<&str>, crm_id: Option<&str>) {
+        self.analyzer.warm(record, crm_id);
+    }
+
     fn event(&mut self, event: &Event<'_>) {
         self.analyzer.push(event);
         if let Some(p) = &self.progress {
