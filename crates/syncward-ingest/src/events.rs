@@ -9,11 +9,15 @@ use std::sync::{Arc, mpsc};
 use syncward_core::event::{Changed, Direction, Op, Status, parse_ts};
 use syncward_core::{Crm, Event, Origin};
 
-/// Reads syncward events in two threads: this one turns lines into events
-/// for the sink; a reader thread splits, checks and scans the lines ahead
-/// of it (most of the work on a large log), in chunks of a few thousand.
-/// Where no thread can be started, one thread does both.
+/// Reads syncward events in two threads where two cores are free: this one
+/// turns lines into events for the sink; a reader thread splits, checks
+/// and scans the lines ahead of it (most of the work on a large log), in
+/// chunks of a few thousand. On one core, or where no thread can be
+/// started, this thread does both, a chunk at a time.
 pub fn read_jsonl(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result<(), IngestError> {
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        return read_in_one_thread(reader, name, sink);
+    }
     std::thread::scope(|scope| {
         let (chunks, received) = mpsc::sync_channel::<Chunk>(CHUNKS_AHEAD);
         // The reader goes to the thread through a shared slot, so that it is
@@ -27,24 +31,31 @@ pub fn read_jsonl(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result
                 reader.map(|r| scan_lines(r, name, &chunks))
             })
             .ok();
-        let mut repeats = Repeats::default();
         let Some(scanner) = scanner else {
-            let Some(reader) = slot.lock().ok().and_then(|mut r| r.take()) else {
-                return Ok(());
+            return match slot.lock().ok().and_then(|mut r| r.take()) {
+                Some(reader) => read_in_one_thread(reader, name, sink),
+                None => Ok(()),
             };
-            return scan_lines_into(reader, name, &mut Layout::default(), |chunk| {
-                deliver(&chunk, name, &mut repeats, sink);
-                true
-            });
         };
         for chunk in received {
-            deliver(&chunk, name, &mut repeats, sink);
+            deliver(&chunk, name, sink);
         }
         match scanner.join() {
             Ok(Some(result)) => result,
             Ok(None) => Ok(()),
             Err(panic) => std::panic::resume_unwind(panic),
         }
+    })
+}
+
+fn read_in_one_thread(
+    reader: Input,
+    name: &Arc<str>,
+    sink: &mut dyn Sink,
+) -> Result<(), IngestError> {
+    scan_lines_into(reader, name, |chunk| {
+        deliver(&chunk, name, sink);
+        true
     })
 }
 
@@ -72,6 +83,7 @@ enum Item {
         start: usize,
         end: usize,
         spans: [Span; Slot::COUNT],
+        scalars: Scalars,
     },
     Problem {
         line: u64,
@@ -85,18 +97,17 @@ fn scan_lines(
     name: &Arc<str>,
     out: &mpsc::SyncSender<Chunk>,
 ) -> Result<(), IngestError> {
-    let mut layout = Layout::default();
     // A closed channel means the receiving side stopped: stop reading too.
-    scan_lines_into(reader, name, &mut layout, |chunk| out.send(chunk).is_ok())
+    scan_lines_into(reader, name, |chunk| out.send(chunk).is_ok())
 }
 
 fn scan_lines_into(
     reader: Input,
     name: &Arc<str>,
-    layout: &mut Layout,
     mut send: impl FnMut(Chunk) -> bool,
 ) -> Result<(), IngestError> {
     let mut lines = crate::LineReader::new(reader);
+    let (mut layout, mut repeats) = (Layout::default(), Repeats::default());
     let mut chunk = Chunk::default();
     loop {
         let (number, text) = match crate::next_line(&mut lines, name) {
@@ -110,8 +121,8 @@ fn scan_lines_into(
         };
         match text {
             Ok(t) if crate::is_blank(t) => continue,
-            Ok(t) => match scan_line(t, layout) {
-                Ok(spans) => {
+            Ok(t) => match scan_line(t, &mut layout, &mut repeats) {
+                Ok((spans, scalars)) => {
                     let start = chunk.text.len();
                     chunk.text.push_str(t);
                     chunk.items.push(Item::Event {
@@ -119,6 +130,7 @@ fn scan_lines_into(
                         start,
                         end: chunk.text.len(),
                         spans,
+                        scalars,
                     });
                 }
                 Err(message) => chunk.items.push(Item::Problem {
@@ -147,7 +159,7 @@ fn scan_lines_into(
 const AHEAD: usize = 16;
 
 /// The events and problems of one chunk, in line order, to the sink.
-fn deliver(chunk: &Chunk, name: &Arc<str>, repeats: &mut Repeats, sink: &mut dyn Sink) {
+fn deliver(chunk: &Chunk, name: &Arc<str>, sink: &mut dyn Sink) {
     for window in chunk.items.chunks(AHEAD) {
         for item in window {
             if let Item::Event {
@@ -164,17 +176,11 @@ fn deliver(chunk: &Chunk, name: &Arc<str>, repeats: &mut Repeats, sink: &mut dyn
                 sink.ahead(plain(Slot::Record), plain(Slot::CrmId));
             }
         }
-        deliver_items(window, &chunk.text, name, repeats, sink);
+        deliver_items(window, &chunk.text, name, sink);
     }
 }
 
-fn deliver_items(
-    items: &[Item],
-    text: &str,
-    name: &Arc<str>,
-    repeats: &mut Repeats,
-    sink: &mut dyn Sink,
-) {
+fn deliver_items(items: &[Item], text: &str, name: &Arc<str>, sink: &mut dyn Sink) {
     for item in items {
         match item {
             Item::Event {
@@ -182,6 +188,7 @@ fn deliver_items(
                 start,
                 end,
                 spans,
+                scalars,
             } => {
                 let Some(line_text) = text.get(*start..*end) else {
                     continue;
@@ -194,7 +201,7 @@ fn deliver_items(
                     file: name.clone(),
                     line: *line,
                 };
-                match build_event(fields, origin, repeats) {
+                match build_event(&fields, scalars, origin) {
                     Ok(ev) => sink.event(&ev),
                     Err(message) => sink.problem(Problem {
                         file: name.clone(),
@@ -793,31 +800,48 @@ const KEY_TABLE: [Option<(u128, Slot)>; 128] = {
     table
 };
 
-/// The spans of one line's values, or why it is not a JSON event. `layout`
-/// carries the keys of the file's previous lines (any layout reads any
-/// line; a matching one reads it faster).
-fn scan_line(line: &str, layout: &mut Layout) -> Result<[Span; Slot::COUNT], String> {
+/// The spans of one line's values and its scalars, or why it is not an
+/// event. `layout` and `repeats` carry the keys and values of the file's
+/// previous lines (any reads any line; matching ones read it faster).
+fn scan_line(
+    line: &str,
+    layout: &mut Layout,
+    repeats: &mut Repeats,
+) -> Result<([Span; Slot::COUNT], Scalars), String> {
     if u32::try_from(line.len()).is_err() {
         return Err("not a JSON event: the line is too long".into());
     }
     let mut spans = [Span::default(); Slot::COUNT];
     scan_object(line.as_bytes(), &mut spans, layout).map_err(|bad| bad.message(line))?;
-    Ok(spans)
+    let scalars = read_scalars(&Fields { line, spans }, repeats)?;
+    Ok((spans, scalars))
 }
 
 /// The event a scanned line holds, or why it is not one. `layout` carries
 /// the values of the file's previous lines.
-fn build_event<'a>(
-    f: Fields<'a>,
-    origin: Origin,
-    repeats: &mut Repeats,
-) -> Result<Event<'a>, String> {
+/// The values of a line that are not text: read on the reader thread,
+/// where repeated values are recognised (see [`Repeats`]).
+#[derive(Debug, Clone, Copy)]
+struct Scalars {
+    status: Status,
+    http_status: Option<u16>,
+    ts: Option<i64>,
+    batch_size: Option<u32>,
+    attempt: Option<u32>,
+    retry_after: Option<u32>,
+    direction: Option<Direction>,
+    crm: Option<Crm>,
+    op: Option<Op>,
+}
+
+/// A line's scalars, or why it is not an event (no status it can read).
+fn read_scalars(f: &Fields<'_>, repeats: &mut Repeats) -> Result<Scalars, String> {
     let http_status = repeats
         .http_status
-        .get(&f, Slot::HttpStatus, |f| f.small::<u16>(Slot::HttpStatus));
+        .get(f, Slot::HttpStatus, |f| f.small::<u16>(Slot::HttpStatus));
     let status = repeats
         .status
-        .get(&f, Slot::Status, |f| match f.kind(Slot::Status) {
+        .get(f, Slot::Status, |f| match f.kind(Slot::Status) {
             Kind::Num => parse_int(f.bytes(Slot::Status)).map(status_from_http),
             Kind::True => Some(Status::Ok),
             Kind::False => Some(Status::Failed),
@@ -830,33 +854,50 @@ fn build_event<'a>(
             Some(s) => format!("unknown status {s:?} (expected ok, failed, partial or skipped)"),
         });
     };
-    let mut ev = Event::new(status, origin);
-    ev.http_status = http_status;
-    ev.ts = match f.kind(Slot::Ts) {
-        Kind::Num => f
-            .int(Slot::Ts)
-            .map(|n| if n < 100_000_000_000 { n * 1000 } else { n }),
-        _ => f.text(Slot::Ts).and_then(|s| parse_ts(&s)),
-    };
+    Ok(Scalars {
+        status,
+        http_status,
+        ts: match f.kind(Slot::Ts) {
+            Kind::Num => f
+                .int(Slot::Ts)
+                .map(|n| if n < 100_000_000_000 { n * 1000 } else { n }),
+            _ => f.text(Slot::Ts).and_then(|s| parse_ts(&s)),
+        },
+        batch_size: repeats
+            .batch_size
+            .get(f, Slot::BatchSize, |f| f.small(Slot::BatchSize)),
+        attempt: repeats
+            .attempt
+            .get(f, Slot::Attempt, |f| f.small(Slot::Attempt)),
+        retry_after: f.small(Slot::RetryAfter),
+        direction: repeats.direction.get(f, Slot::Direction, |f| {
+            f.text(Slot::Direction)
+                .and_then(|s| Direction::parse_loose(&s))
+        }),
+        crm: repeats.crm.get(f, Slot::Crm, |f| {
+            f.text(Slot::Crm).and_then(|s| Crm::parse_loose(&s))
+        }),
+        op: repeats.op.get(f, Slot::Op, |f| {
+            f.text(Slot::Op).and_then(|s| Op::parse_loose(&s))
+        }),
+    })
+}
+
+/// The event of a scanned line, or why it is not one (a `fields` or
+/// `changed` value that does not read).
+fn build_event<'a>(f: &Fields<'a>, s: &Scalars, origin: Origin) -> Result<Event<'a>, String> {
+    let mut ev = Event::new(s.status, origin);
+    ev.http_status = s.http_status;
+    ev.ts = s.ts;
+    ev.batch_size = s.batch_size;
+    ev.attempt = s.attempt;
+    ev.retry_after = s.retry_after;
+    ev.direction = s.direction;
+    ev.crm = s.crm;
+    ev.op = s.op;
     ev.run = f.text(Slot::Run);
     ev.batch = f.text(Slot::Batch);
-    ev.batch_size = repeats
-        .batch_size
-        .get(&f, Slot::BatchSize, |f| f.small(Slot::BatchSize));
-    ev.attempt = repeats
-        .attempt
-        .get(&f, Slot::Attempt, |f| f.small(Slot::Attempt));
-    ev.direction = repeats.direction.get(&f, Slot::Direction, |f| {
-        f.text(Slot::Direction)
-            .and_then(|s| Direction::parse_loose(&s))
-    });
-    ev.crm = repeats.crm.get(&f, Slot::Crm, |f| {
-        f.text(Slot::Crm).and_then(|s| Crm::parse_loose(&s))
-    });
     ev.object = f.text(Slot::Object);
-    ev.op = repeats.op.get(&f, Slot::Op, |f| {
-        f.text(Slot::Op).and_then(|s| Op::parse_loose(&s))
-    });
     ev.record = f.text(Slot::Record);
     ev.crm_id = f.text(Slot::CrmId);
     ev.code = f.text(Slot::Code);
@@ -864,7 +905,6 @@ fn build_event<'a>(
         Kind::Nested => Some(Cow::Borrowed(f.raw(Slot::Message))),
         _ => f.text(Slot::Message),
     };
-    ev.retry_after = f.small(Slot::RetryAfter);
     if let Some(field) = f.text(Slot::Field) {
         ev.fields.push(field);
     }
@@ -936,8 +976,8 @@ mod tests {
         layout: &mut Layout,
         repeats: &mut Repeats,
     ) -> Result<Event<'a>, String> {
-        let spans = scan_line(line, layout)?;
-        build_event(Fields { line, spans }, origin, repeats)
+        let (spans, scalars) = scan_line(line, layout, repeats)?;
+        build_event(&Fields { line, spans }, &scalars, origin)
     }
 
     fn origin() -> Origin {
@@ -1157,12 +1197,15 @@ mod tests {
             text.push('\n');
         }
         let name: Arc<str> = Arc::from("big.jsonl");
-        let mut seen = Seen::default();
-        let input: Input = Box::new(std::io::Cursor::new(text.into_bytes()));
-        read_jsonl(input, &name, &mut seen).expect("reads");
-        assert_eq!(seen.problems, want_problems);
-        assert_eq!(seen.events, want_events);
-        assert_eq!(seen.announced, want_events.len());
+        type Read = fn(Input, &Arc<str>, &mut dyn Sink) -> Result<(), IngestError>;
+        for read in [read_jsonl as Read, read_in_one_thread] {
+            let mut seen = Seen::default();
+            let input: Input = Box::new(std::io::Cursor::new(text.clone().into_bytes()));
+            read(input, &name, &mut seen).expect("reads");
+            assert_eq!(seen.problems, want_problems);
+            assert_eq!(seen.events, want_events);
+            assert_eq!(seen.announced, want_events.len());
+        }
     }
 
     /// Reads its data, then fails.
