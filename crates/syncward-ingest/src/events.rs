@@ -20,6 +20,8 @@ pub fn read_jsonl(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result
     }
     std::thread::scope(|scope| {
         let (chunks, received) = mpsc::sync_channel::<Chunk>(CHUNKS_AHEAD);
+        // Delivered chunks go back to the reader thread to be filled again.
+        let (spares, spare) = mpsc::channel::<Chunk>();
         // The reader goes to the thread through a shared slot, so that it is
         // still here if the thread cannot be started.
         let slot = Arc::new(std::sync::Mutex::new(Some(reader)));
@@ -28,7 +30,13 @@ pub fn read_jsonl(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result
             .name("syncward-scan".into())
             .spawn_scoped(scope, move || {
                 let reader = theirs.lock().ok().and_then(|mut r| r.take());
-                reader.map(|r| scan_lines(r, name, &chunks))
+                reader.map(|r| {
+                    // A closed channel means the receiving side stopped: stop too.
+                    scan_lines_into(r, name, |chunk| {
+                        chunks.send(chunk).ok()?;
+                        Some(spare.try_recv().unwrap_or_default())
+                    })
+                })
             })
             .ok();
         let Some(scanner) = scanner else {
@@ -39,6 +47,7 @@ pub fn read_jsonl(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result
         };
         for chunk in received {
             deliver(&chunk, name, sink);
+            let _ = spares.send(chunk);
         }
         match scanner.join() {
             Ok(Some(result)) => result,
@@ -55,7 +64,7 @@ fn read_in_one_thread(
 ) -> Result<(), IngestError> {
     scan_lines_into(reader, name, |chunk| {
         deliver(&chunk, name, sink);
-        true
+        Some(chunk)
     })
 }
 
@@ -91,20 +100,12 @@ enum Item {
     },
 }
 
-/// The reader thread: every line of `reader` scanned into chunks for `out`.
-fn scan_lines(
-    reader: Input,
-    name: &Arc<str>,
-    out: &mpsc::SyncSender<Chunk>,
-) -> Result<(), IngestError> {
-    // A closed channel means the receiving side stopped: stop reading too.
-    scan_lines_into(reader, name, |chunk| out.send(chunk).is_ok())
-}
-
+/// Every line of `reader` scanned into chunks for `send`, which hands back
+/// a chunk to fill next (or `None`: stop reading).
 fn scan_lines_into(
     reader: Input,
     name: &Arc<str>,
-    mut send: impl FnMut(Chunk) -> bool,
+    mut send: impl FnMut(Chunk) -> Option<Chunk>,
 ) -> Result<(), IngestError> {
     let mut lines = crate::LineReader::new(reader);
     let (mut layout, mut repeats) = (Layout::default(), Repeats::default());
@@ -143,9 +144,13 @@ fn scan_lines_into(
                 message: e.to_string(),
             }),
         }
-        let full = chunk.text.len() >= CHUNK_BYTES || chunk.items.len() >= CHUNK_ITEMS;
-        if full && !send(std::mem::take(&mut chunk)) {
-            return Ok(());
+        if chunk.text.len() >= CHUNK_BYTES || chunk.items.len() >= CHUNK_ITEMS {
+            let Some(mut next) = send(std::mem::take(&mut chunk)) else {
+                return Ok(());
+            };
+            next.text.clear();
+            next.items.clear();
+            chunk = next;
         }
     }
     if !chunk.items.is_empty() {
@@ -160,23 +165,35 @@ const AHEAD: usize = 16;
 
 /// The events and problems of one chunk, in line order, to the sink.
 fn deliver(chunk: &Chunk, name: &Arc<str>, sink: &mut dyn Sink) {
-    for window in chunk.items.chunks(AHEAD) {
-        for item in window {
-            if let Item::Event {
-                start, end, spans, ..
-            } = item
-                && let Some(text) = chunk.text.get(*start..*end)
-            {
-                let plain = |slot: Slot| {
-                    let span = spans[slot as usize];
-                    (span.kind == Kind::Str)
-                        .then(|| text.get(span.start as usize..span.end as usize))
-                        .flatten()
-                };
-                sink.ahead(plain(Slot::Record), plain(Slot::CrmId));
-            }
+    let mut windows = chunk.items.chunks(AHEAD).peekable();
+    if let Some(first) = windows.peek() {
+        announce(first, &chunk.text, sink);
+    }
+    while let Some(window) = windows.next() {
+        // The next window's reads start while this one is delivered.
+        if let Some(next) = windows.peek() {
+            announce(next, &chunk.text, sink);
         }
         deliver_items(window, &chunk.text, name, sink);
+    }
+}
+
+/// Tells the sink the record keys and CRM ids of the events in `items`.
+fn announce(items: &[Item], text: &str, sink: &mut dyn Sink) {
+    for item in items {
+        if let Item::Event {
+            start, end, spans, ..
+        } = item
+            && let Some(line) = text.get(*start..*end)
+        {
+            let plain = |slot: Slot| {
+                let span = spans[slot as usize];
+                (span.kind == Kind::Str)
+                    .then(|| line.get(span.start as usize..span.end as usize))
+                    .flatten()
+            };
+            sink.ahead(plain(Slot::Record), plain(Slot::CrmId));
+        }
     }
 }
 

@@ -463,11 +463,10 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
         .iter()
         .map(Origin::to_string)
         .chain(partial_batch.iter().take(EXAMPLES).flat_map(|b| {
-            b.first_ok
-                .iter()
-                .chain(b.first_failure.iter())
-                .map(Origin::to_string)
-                .collect::<Vec<_>>()
+            [b.first_ok, b.first_failure]
+                .into_iter()
+                .filter(|at| at.line > 0)
+                .map(|at| a.origin_at(at).to_string())
         }))
         .take(EXAMPLES * 2)
         .collect();

@@ -149,12 +149,21 @@ struct RunStats {
     dedupe_failures: u64,
 }
 
-#[derive(Debug, Default, Clone)]
+/// One batch of one run, in 40 bytes (up to [`MAX_BATCHES`] are kept).
+#[derive(Debug, Default, Clone, Copy)]
 struct BatchStats {
     ok: u32,
     failed: u32,
-    first_failure: Option<Origin>,
-    first_ok: Option<Origin>,
+    first_failure: At,
+    first_ok: At,
+}
+
+/// Where an event was, compactly: the file as an index into the analyzer's
+/// `files`, and the line (0: not seen).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct At {
+    file: u32,
+    line: u64,
 }
 
 /// What one failure is, before it joins its group.
@@ -186,8 +195,8 @@ struct Resolved {
     group: Option<usize>,
 }
 
-/// Distinct failure inputs already resolved, kept before new ones are
-/// resolved afresh each time (bounds memory on adversarial input).
+/// Distinct failure inputs kept resolved; when full the cache starts over
+/// (bounds memory; inputs that repeat come back at once).
 const MAX_RESOLVED: usize = 16_384;
 
 /// The inputs of one resolved failure, owned, to recognise them again.
@@ -508,18 +517,22 @@ impl<'c> Analyzer<'c> {
                 let stats = self.batches.remove(&key).unwrap_or_default();
                 self.current_batch = Some((key, stats));
             }
-            if let Some((_, b)) = &mut self.current_batch {
+            let first = |seen: At, me: &mut Self| {
+                if seen.line == 0 {
+                    me.at(&ev.origin)
+                } else {
+                    seen
+                }
+            };
+            if let Some((key, mut b)) = self.current_batch.take() {
                 if ok_write {
                     b.ok += 1;
-                    if b.first_ok.is_none() {
-                        b.first_ok = Some(ev.origin.clone());
-                    }
+                    b.first_ok = first(b.first_ok, self);
                 } else if ev.status.is_failure() {
                     b.failed += 1;
-                    if b.first_failure.is_none() {
-                        b.first_failure = Some(ev.origin.clone());
-                    }
+                    b.first_failure = first(b.first_failure, self);
                 }
+                self.current_batch = Some((key, b));
             }
         }
         if ev.status == Status::Partial && self.partial_events.len() < EXAMPLES {
@@ -580,14 +593,11 @@ impl<'c> Analyzer<'c> {
             Some(&first) if first.record != record => {
                 if self.id_shifts.len() < EXAMPLES {
                     if self.id_shifts.is_empty() {
-                        self.id_shifts.push(Origin {
-                            file: self
-                                .files
-                                .get(first.file as usize)
-                                .cloned()
-                                .unwrap_or_else(|| Arc::from("?")),
+                        let first = self.origin_at(At {
+                            file: first.file,
                             line: first.line,
                         });
+                        self.id_shifts.push(first);
                     }
                     self.id_shifts.push(origin.clone());
                 }
@@ -606,6 +616,24 @@ impl<'c> Analyzer<'c> {
                     );
                 }
             }
+        }
+    }
+
+    fn at(&mut self, origin: &Origin) -> At {
+        At {
+            file: self.file_index(&origin.file),
+            line: origin.line,
+        }
+    }
+
+    fn origin_at(&self, at: At) -> Origin {
+        Origin {
+            file: self
+                .files
+                .get(at.file as usize)
+                .cloned()
+                .unwrap_or_else(|| Arc::from("?")),
+            line: at.line,
         }
     }
 
@@ -887,7 +915,11 @@ impl<'c> Analyzer<'c> {
         };
         let group = self.group_of(sig, &failure, &text, ev);
         let resolved = Arc::new(Resolved { failure, group });
-        if self.resolved.len() < MAX_RESOLVED {
+        {
+            if self.resolved.len() >= MAX_RESOLVED {
+                // Mostly one-off inputs (ids in messages): start over.
+                self.resolved.clear();
+            }
             let seen = SeenInputs {
                 hash,
                 code: ev.code.as_deref().map(Box::from),

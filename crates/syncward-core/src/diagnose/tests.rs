@@ -76,6 +76,14 @@ fn tripped(d: &Diagnosis) -> Vec<&'static str> {
         .collect()
 }
 
+fn evidence<'d>(d: &'d Diagnosis, rule: &str) -> Vec<&'d str> {
+    d.stop_rules
+        .iter()
+        .filter(|r| r.id.as_str() == rule)
+        .flat_map(|r| r.evidence.iter().map(String::as_str))
+        .collect()
+}
+
 fn ok(rec: &str, obj: &str) -> String {
     format!("run=r1|obj={obj}|op=upsert|rec={rec}|st=ok|http=200")
 }
@@ -219,6 +227,7 @@ fn a_shifting_id_source_forbids_a_full_rerun() {
     ];
     let d = diagnose(&specs);
     assert!(tripped(&d).contains(&"id_source_shifted"));
+    assert_eq!(evidence(&d, "id_source_shifted"), ["t.log:1", "t.log:2"]);
     assert_eq!(d.decision.action, Action::ReconcileKeys);
     assert!(
         d.decision
@@ -280,6 +289,7 @@ fn no_retry_once_when_the_failed_batch_wrote_partially() {
     ];
     let d = diagnose(&specs);
     assert!(tripped(&d).contains(&"partial_writes"));
+    assert_eq!(evidence(&d, "partial_writes"), ["t.log:1", "t.log:2"]);
     assert_ne!(d.decision.action, Action::RetryOnce);
     assert!(d.decision.then.iter().any(|t| t.contains("review queue")));
 }
