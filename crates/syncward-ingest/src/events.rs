@@ -212,18 +212,19 @@ fn deliver_items(items: &[Item], text: &str, name: &Arc<str>, sink: &mut dyn Sin
                 };
                 let fields = Fields {
                     line: line_text,
-                    spans: *spans,
+                    spans,
                 };
                 let origin = Origin {
                     file: name.clone(),
                     line: *line,
                 };
-                match build_event(&fields, scalars, origin) {
-                    Ok(ev) => sink.event(&ev),
+                // Matched by reference: the event is not moved again.
+                match &build_event(&fields, scalars, origin) {
+                    Ok(ev) => sink.event(ev),
                     Err(message) => sink.problem(Problem {
                         file: name.clone(),
                         line: Some(*line),
-                        message,
+                        message: message.clone(),
                     }),
                 }
             }
@@ -263,12 +264,12 @@ struct Span {
 }
 
 /// The values of one line in their slots.
-struct Fields<'a> {
+struct Fields<'a, 's> {
     line: &'a str,
-    spans: [Span; Slot::COUNT],
+    spans: &'s [Span; Slot::COUNT],
 }
 
-impl<'a> Fields<'a> {
+impl<'a> Fields<'a, '_> {
     #[inline(always)]
     fn kind(&self, slot: Slot) -> Kind {
         self.spans[slot as usize].kind
@@ -527,7 +528,7 @@ struct Last<T> {
 
 impl<T: Copy> Last<T> {
     #[inline(always)]
-    fn get(&mut self, f: &Fields<'_>, slot: Slot, read: impl FnOnce(&Fields<'_>) -> T) -> T {
+    fn get(&mut self, f: &Fields<'_, '_>, slot: Slot, read: impl FnOnce(&Fields<'_, '_>) -> T) -> T {
         let now = f.word(slot);
         if now.is_some() && now == self.seen {
             return self.value;
@@ -830,7 +831,7 @@ fn scan_line(
     }
     let mut spans = [Span::default(); Slot::COUNT];
     scan_object(line.as_bytes(), &mut spans, layout).map_err(|bad| bad.message(line))?;
-    let scalars = read_scalars(&Fields { line, spans }, repeats)?;
+    let scalars = read_scalars(&Fields { line, spans: &spans }, repeats)?;
     Ok((spans, scalars))
 }
 
@@ -852,7 +853,7 @@ struct Scalars {
 }
 
 /// A line's scalars, or why it is not an event (no status it can read).
-fn read_scalars(f: &Fields<'_>, repeats: &mut Repeats) -> Result<Scalars, String> {
+fn read_scalars(f: &Fields<'_, '_>, repeats: &mut Repeats) -> Result<Scalars, String> {
     let http_status = repeats
         .http_status
         .get(f, Slot::HttpStatus, |f| f.small::<u16>(Slot::HttpStatus));
@@ -902,7 +903,7 @@ fn read_scalars(f: &Fields<'_>, repeats: &mut Repeats) -> Result<Scalars, String
 
 /// The event of a scanned line, or why it is not one (a `fields` or
 /// `changed` value that does not read).
-fn build_event<'a>(f: &Fields<'a>, s: &Scalars, origin: Origin) -> Result<Event<'a>, String> {
+fn build_event<'a>(f: &Fields<'a, '_>, s: &Scalars, origin: Origin) -> Result<Event<'a>, String> {
     let mut ev = Event::new(s.status, origin);
     ev.http_status = s.http_status;
     ev.ts = s.ts;
@@ -994,7 +995,7 @@ mod tests {
         repeats: &mut Repeats,
     ) -> Result<Event<'a>, String> {
         let (spans, scalars) = scan_line(line, layout, repeats)?;
-        build_event(&Fields { line, spans }, &scalars, origin)
+        build_event(&Fields { line, spans: &spans }, &scalars, origin)
     }
 
     fn origin() -> Origin {
