@@ -528,7 +528,12 @@ struct Last<T> {
 
 impl<T: Copy> Last<T> {
     #[inline(always)]
-    fn get(&mut self, f: &Fields<'_, '_>, slot: Slot, read: impl FnOnce(&Fields<'_, '_>) -> T) -> T {
+    fn get(
+        &mut self,
+        f: &Fields<'_, '_>,
+        slot: Slot,
+        read: impl FnOnce(&Fields<'_, '_>) -> T,
+    ) -> T {
         let now = f.word(slot);
         if now.is_some() && now == self.seen {
             return self.value;
@@ -831,7 +836,13 @@ fn scan_line(
     }
     let mut spans = [Span::default(); Slot::COUNT];
     scan_object(line.as_bytes(), &mut spans, layout).map_err(|bad| bad.message(line))?;
-    let scalars = read_scalars(&Fields { line, spans: &spans }, repeats)?;
+    let scalars = read_scalars(
+        &Fields {
+            line,
+            spans: &spans,
+        },
+        repeats,
+    )?;
     Ok((spans, scalars))
 }
 
@@ -995,7 +1006,14 @@ mod tests {
         repeats: &mut Repeats,
     ) -> Result<Event<'a>, String> {
         let (spans, scalars) = scan_line(line, layout, repeats)?;
-        build_event(&Fields { line, spans: &spans }, &scalars, origin)
+        build_event(
+            &Fields {
+                line,
+                spans: &spans,
+            },
+            &scalars,
+            origin,
+        )
     }
 
     fn origin() -> Origin {

@@ -72,8 +72,8 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
     // Live layers: failures not healed by a later success.
     let mut live = [false; 7];
     for st in a.records.values() {
-        if st.last_failed
-            && let Some(l) = st.last_layer
+        if st.has(RecState::LAST_FAILED)
+            && let Some(l) = st.last_layer()
         {
             live[l as usize] = true;
         }
@@ -141,7 +141,7 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
     let reruns = a
         .records
         .values()
-        .filter(|s| s.runs >= 2 || (s.attempts >= 2 && s.first_run_none))
+        .filter(|s| s.runs() >= 2 || (s.attempts() >= 2 && s.has(RecState::FIRST_RUN_NONE)))
         .count() as u64;
 
     // ---- patterns ----

@@ -80,24 +80,69 @@ fn object_key(name: &str) -> String {
     s
 }
 
-/// What the analyzer keeps per record: 16 bytes, because the table holds
+/// What the analyzer keeps per record: 8 bytes, because the table holds
 /// up to [`MAX_RECORDS`] of them and is touched once per event at random
 /// (its size decides how often that touch waits on memory).
 #[derive(Debug, Default, Clone, Copy)]
 struct RecState {
-    /// [`fingerprint`] of the run it was last seen in (0: no run).
-    last_run: u32,
     /// [`fingerprint`] of the CRM id its first create or upsert got (0: none).
     created_id: u32,
-    /// Both saturate; only "two or more" matters.
-    attempts: u8,
-    runs: u8,
-    last_layer: Option<Layer>,
-    first_run_none: bool,
-    last_failed: bool,
-    created_twice: bool,
-    ever_failed: bool,
-    read_back: bool,
+    /// 16 bits of the hash of the run it was last seen in (0: no run).
+    last_run: u16,
+    /// Attempts and runs (2 bits each, saturating at 3: only "two or more"
+    /// matters), the layer of its last failure (3 bits, 0: none) and flags.
+    bits: u16,
+}
+
+impl RecState {
+    const ATTEMPTS: u16 = 0b11;
+    const RUNS_SHIFT: u16 = 2;
+    const LAYER_SHIFT: u16 = 4;
+    const FIRST_RUN_NONE: u16 = 1 << 7;
+    const LAST_FAILED: u16 = 1 << 8;
+    const CREATED_TWICE: u16 = 1 << 9;
+    const EVER_FAILED: u16 = 1 << 10;
+    const READ_BACK: u16 = 1 << 11;
+
+    fn attempts(self) -> u16 {
+        self.bits & Self::ATTEMPTS
+    }
+
+    fn bump_attempts(&mut self) {
+        if self.attempts() < 3 {
+            self.bits += 1;
+        }
+    }
+
+    fn runs(self) -> u16 {
+        (self.bits >> Self::RUNS_SHIFT) & 0b11
+    }
+
+    fn set_runs(&mut self, runs: u16) {
+        self.bits = (self.bits & !(0b11 << Self::RUNS_SHIFT)) | (runs.min(3) << Self::RUNS_SHIFT);
+    }
+
+    fn last_layer(self) -> Option<Layer> {
+        let i = usize::from((self.bits >> Self::LAYER_SHIFT) & 0b111);
+        i.checked_sub(1).and_then(|i| Layer::ALL.get(i).copied())
+    }
+
+    fn set_last_layer(&mut self, layer: Layer) {
+        let code = (layer as u16 + 1) & 0b111;
+        self.bits = (self.bits & !(0b111 << Self::LAYER_SHIFT)) | (code << Self::LAYER_SHIFT);
+    }
+
+    fn has(self, flag: u16) -> bool {
+        self.bits & flag != 0
+    }
+
+    fn set(&mut self, flag: u16, on: bool) {
+        if on {
+            self.bits |= flag;
+        } else {
+            self.bits &= !flag;
+        }
+    }
 }
 
 /// A 32-bit digest of a 64-bit hash, never 0 for a hash that is not 0.
@@ -444,7 +489,7 @@ impl<'c> Analyzer<'c> {
             if let Some(h) = record_hash {
                 self.readback_records.insert_hash(h);
                 if let Some(st) = self.records.get_mut(&h) {
-                    st.read_back = true;
+                    st.set(RecState::READ_BACK, true);
                 }
             }
         }
@@ -459,29 +504,37 @@ impl<'c> Analyzer<'c> {
                 None => None,
             };
             if let Some(st) = st {
-                let run = fingerprint(run_hash);
-                if st.attempts == 0 {
-                    st.first_run_none = run_hash == 0;
+                // 16 bits of the run: a record seen in two runs whose bits
+                // agree (one in 65,536) counts as seen in one.
+                let run = if run_hash == 0 {
+                    0
+                } else {
+                    (fingerprint(run_hash) as u16).max(1)
+                };
+                if st.attempts() == 0 {
+                    st.set(RecState::FIRST_RUN_NONE, run_hash == 0);
                     st.last_run = run;
-                    st.runs = 1;
+                    st.set_runs(1);
                 } else if st.last_run != run {
                     st.last_run = run;
-                    st.runs = st.runs.saturating_add(1);
+                    st.set_runs(st.runs() + 1);
                 }
                 if is_write {
-                    st.attempts = st.attempts.saturating_add(1);
+                    st.bump_attempts();
                 }
                 if ok_write {
-                    st.last_failed = false;
+                    st.set(RecState::LAST_FAILED, false);
                     if let Some(id) = ev.crm_id.as_deref().filter(|s| !s.is_empty())
                         && matches!(ev.op, Some(Op::Create | Op::Upsert) | None)
                     {
                         let id = fingerprint(hash_of(id));
                         if st.created_id != 0 && st.created_id != id {
-                            if !st.created_twice && self.duplicate_creates.len() < EXAMPLES {
+                            if !st.has(RecState::CREATED_TWICE)
+                                && self.duplicate_creates.len() < EXAMPLES
+                            {
                                 self.duplicate_creates.push(ev.origin.clone());
                             }
-                            st.created_twice = true;
+                            st.set(RecState::CREATED_TWICE, true);
                         } else {
                             st.created_id = id;
                         }
@@ -581,8 +634,8 @@ impl<'c> Analyzer<'c> {
         let mut failed = 0;
         let mut read_back = 0;
         for st in self.records.values() {
-            failed += u64::from(st.ever_failed);
-            read_back += u64::from(st.read_back);
+            failed += u64::from(st.has(RecState::EVER_FAILED));
+            read_back += u64::from(st.has(RecState::READ_BACK));
         }
         (self.records.len() as u64, failed, read_back, false)
     }
@@ -681,9 +734,9 @@ impl<'c> Analyzer<'c> {
         if let Some(h) = record_hash {
             self.failed_records.insert_hash(h);
             if let Some(st) = self.records.get_mut(&h) {
-                st.last_failed = true;
-                st.ever_failed = true;
-                st.last_layer = Some(layer);
+                st.set(RecState::LAST_FAILED, true);
+                st.set(RecState::EVER_FAILED, true);
+                st.set_last_layer(layer);
             }
         }
         if layer == Layer::Auth {

@@ -536,3 +536,27 @@ fn memory_stays_bounded_on_many_distinct_records() {
         "{seen}"
     );
 }
+
+#[test]
+fn record_state_packs_its_counters_and_flags_apart() {
+    assert_eq!(std::mem::size_of::<RecState>(), 8);
+    let mut st = RecState::default();
+    assert_eq!((st.attempts(), st.runs(), st.last_layer()), (0, 0, None));
+    for _ in 0..5 {
+        st.bump_attempts();
+    }
+    st.set_runs(2);
+    st.set_runs(st.runs() + 5);
+    for layer in Layer::ALL {
+        st.set_last_layer(layer);
+        assert_eq!(st.last_layer(), Some(layer));
+    }
+    st.set(RecState::EVER_FAILED, true);
+    st.set(RecState::READ_BACK, true);
+    st.set(RecState::READ_BACK, false);
+    assert_eq!((st.attempts(), st.runs()), (3, 3), "both saturate");
+    assert_eq!(st.last_layer(), Some(Layer::Unknown));
+    assert!(st.has(RecState::EVER_FAILED));
+    assert!(!st.has(RecState::READ_BACK));
+    assert!(!st.has(RecState::LAST_FAILED) && !st.has(RecState::CREATED_TWICE));
+}
