@@ -74,8 +74,20 @@ pub struct Summary {
 /// Read one input (`-` is standard input; gzip is read transparently),
 /// detecting its format from its content unless `format` says otherwise.
 pub fn read_input(path: &str, format: Format, sink: &mut dyn Sink) -> Result<Summary, IngestError> {
-    let name: Arc<str> = Arc::from(if path == "-" { "stdin" } else { path });
-    let reader = source::open(path)?;
+    let name = if path == "-" { "stdin" } else { path };
+    read_from(source::open(path)?, name, format, sink)
+}
+
+/// [`read_input`] for an input already open (`name` is what problems and
+/// origins call it; its extension is a hint for the format, as a path's is).
+pub fn read_from(
+    reader: Box<dyn std::io::BufRead + Send>,
+    name: &str,
+    format: Format,
+    sink: &mut dyn Sink,
+) -> Result<Summary, IngestError> {
+    let path = name;
+    let name: Arc<str> = Arc::from(name);
     let mut reader = source::maybe_gunzip(reader, &name)?;
     let format = match format {
         Format::Auto => detect::detect(&mut reader, Path::new(path), &name)?,
