@@ -296,7 +296,7 @@ impl<'a> Fields<'a, '_> {
     #[inline(always)]
     fn word(&self, slot: Slot) -> Option<(Kind, u128, u8)> {
         let Span { kind, start, end } = self.spans[slot as usize];
-        let len = (end - start) as usize;
+        let len = end.saturating_sub(start) as usize;
         let bytes = self
             .line
             .as_bytes()

@@ -89,6 +89,7 @@ pub fn read_from(
     let path = name;
     let name: Arc<str> = Arc::from(name);
     let mut reader = source::maybe_gunzip(reader, &name)?;
+    source::skip_bom(&mut reader, &name)?;
     let format = match format {
         Format::Auto => detect::detect(&mut reader, Path::new(path), &name)?,
         f => Some(f),

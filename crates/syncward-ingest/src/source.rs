@@ -44,6 +44,21 @@ pub fn maybe_gunzip(mut reader: Input, name: &str) -> Result<Input, IngestError>
     Ok(reader)
 }
 
+/// Skips the UTF-8 byte order mark that Windows tools (Excel, PowerShell)
+/// put at the start of a file, whatever the format. Like the gzip check, it
+/// looks at the first read only, so nothing is consumed unless it is a mark.
+pub fn skip_bom(reader: &mut Input, name: &str) -> Result<(), IngestError> {
+    let head = reader.fill_buf().map_err(|source| IngestError::Read {
+        file: name.to_owned(),
+        line: 0,
+        source,
+    })?;
+    if head.starts_with(b"\xEF\xBB\xBF") {
+        reader.consume(3);
+    }
+    Ok(())
+}
+
 /// Turns a corrupt gzip stream into a plain I/O error with a clear message.
 struct GzErrors<R> {
     inner: R,

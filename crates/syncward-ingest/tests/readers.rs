@@ -314,3 +314,44 @@ fn damaged_gzip_is_an_error_not_a_panic() {
     let err = read_input(path.to_str().expect("utf8"), Format::Auto, &mut got);
     assert!(err.is_err() || !got.problems.is_empty());
 }
+
+/// Windows tools start files with a UTF-8 byte order mark; every example
+/// log reads the same with one.
+#[test]
+fn a_byte_order_mark_changes_nothing_in_any_format() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/logs");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("examples/logs") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let plain = std::fs::read(&path).expect("readable");
+        let mut marked = b"\xEF\xBB\xBF".to_vec();
+        marked.extend_from_slice(&plain);
+        let (a, fa) = read(&name, &plain);
+        let (b, fb) = read(&name, &marked);
+        assert_eq!(fa, fb, "{name}");
+        assert!(
+            b.problems.is_empty() || !a.problems.is_empty(),
+            "{name}: {:?}",
+            b.problems
+        );
+        // The same events, at the same lines (the files sit in two temporary folders).
+        let summary = |g: &Got| {
+            g.events
+                .iter()
+                .map(|e| {
+                    let mut e = e.clone();
+                    e.at = e.at.rsplit('/').next().unwrap_or_default().to_owned();
+                    format!("{e:?}")
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(summary(&a), summary(&b), "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 8, "examples/logs holds the formats");
+}
