@@ -78,6 +78,15 @@ pub fn read_input(path: &str, format: Format, sink: &mut dyn Sink) -> Result<Sum
     read_from(source::open(path)?, name, format, sink)
 }
 
+/// A text input (`-` is standard input) ready to read as UTF-8: gzip is
+/// unpacked, a byte order mark skipped and UTF-16 decoded, as for the logs.
+/// For the readers of other files (source CSVs for `check` and `sync`).
+pub fn open_text(path: &str) -> Result<Box<dyn std::io::BufRead + Send>, IngestError> {
+    let name = if path == "-" { "stdin" } else { path };
+    let reader = source::maybe_gunzip(source::open(path)?, name)?;
+    source::as_utf8(reader, name)
+}
+
 /// [`read_input`] for an input already open (`name` is what problems and
 /// origins call it; its extension is a hint for the format, as a path's is).
 pub fn read_from(
@@ -88,8 +97,8 @@ pub fn read_from(
 ) -> Result<Summary, IngestError> {
     let path = name;
     let name: Arc<str> = Arc::from(name);
-    let mut reader = source::maybe_gunzip(reader, &name)?;
-    source::skip_bom(&mut reader, &name)?;
+    let reader = source::maybe_gunzip(reader, &name)?;
+    let mut reader = source::as_utf8(reader, &name)?;
     let format = match format {
         Format::Auto => detect::detect(&mut reader, Path::new(path), &name)?,
         f => Some(f),

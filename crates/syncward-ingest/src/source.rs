@@ -44,10 +44,12 @@ pub fn maybe_gunzip(mut reader: Input, name: &str) -> Result<Input, IngestError>
     Ok(reader)
 }
 
-/// Skips the UTF-8 byte order mark that Windows tools (Excel, PowerShell)
-/// put at the start of a file, whatever the format. Like the gzip check, it
-/// looks at the first read only, so nothing is consumed unless it is a mark.
-pub fn skip_bom(reader: &mut Input, name: &str) -> Result<(), IngestError> {
+/// Text as UTF-8 whatever Windows tools wrote: a UTF-8 byte order mark
+/// (Excel, PowerShell 7) is skipped, and UTF-16 with its mark (what
+/// PowerShell 5 writes with `>` or `Out-File`) is decoded to UTF-8. Like
+/// the gzip check, it looks at the first read only; anything else passes
+/// through untouched (and bad bytes are reported line by line).
+pub fn as_utf8(mut reader: Input, name: &str) -> Result<Input, IngestError> {
     let head = reader.fill_buf().map_err(|source| IngestError::Read {
         file: name.to_owned(),
         line: 0,
@@ -55,8 +57,14 @@ pub fn skip_bom(reader: &mut Input, name: &str) -> Result<(), IngestError> {
     })?;
     if head.starts_with(b"\xEF\xBB\xBF") {
         reader.consume(3);
+    } else if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
+        let utf16 = encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .bom_sniffing(true)
+            .strip_bom(true)
+            .build(reader);
+        return Ok(Box::new(BufReader::with_capacity(BUF, utf16)));
     }
-    Ok(())
+    Ok(reader)
 }
 
 /// Turns a corrupt gzip stream into a plain I/O error with a clear message.

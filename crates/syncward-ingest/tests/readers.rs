@@ -315,11 +315,22 @@ fn damaged_gzip_is_an_error_not_a_panic() {
     assert!(err.is_err() || !got.problems.is_empty());
 }
 
-/// Windows tools start files with a UTF-8 byte order mark; every example
-/// log reads the same with one.
+/// Windows tools start files with a UTF-8 byte order mark, and PowerShell 5
+/// writes UTF-16; every example log reads the same either way.
 #[test]
-fn a_byte_order_mark_changes_nothing_in_any_format() {
+fn byte_order_marks_and_utf16_change_nothing_in_any_format() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/logs");
+    // The same events, at the same lines (the files sit in different temporary folders).
+    let summary = |g: &Got| {
+        g.events
+            .iter()
+            .map(|e| {
+                let mut e = e.clone();
+                e.at = e.at.rsplit('/').next().unwrap_or_default().to_owned();
+                format!("{e:?}")
+            })
+            .collect::<Vec<_>>()
+    };
     let mut checked = 0;
     for entry in std::fs::read_dir(&dir).expect("examples/logs") {
         let path = entry.expect("entry").path();
@@ -329,28 +340,25 @@ fn a_byte_order_mark_changes_nothing_in_any_format() {
             .unwrap_or_default()
             .to_owned();
         let plain = std::fs::read(&path).expect("readable");
+        let text = String::from_utf8(plain.clone()).expect("examples are UTF-8");
         let mut marked = b"\xEF\xBB\xBF".to_vec();
         marked.extend_from_slice(&plain);
+        let mut utf16le = b"\xFF\xFE".to_vec();
+        utf16le.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let mut utf16be = b"\xFE\xFF".to_vec();
+        utf16be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
         let (a, fa) = read(&name, &plain);
-        let (b, fb) = read(&name, &marked);
-        assert_eq!(fa, fb, "{name}");
-        assert!(
-            b.problems.is_empty() || !a.problems.is_empty(),
-            "{name}: {:?}",
-            b.problems
-        );
-        // The same events, at the same lines (the files sit in two temporary folders).
-        let summary = |g: &Got| {
-            g.events
-                .iter()
-                .map(|e| {
-                    let mut e = e.clone();
-                    e.at = e.at.rsplit('/').next().unwrap_or_default().to_owned();
-                    format!("{e:?}")
-                })
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(summary(&a), summary(&b), "{name}");
+        for other in [marked, utf16le, utf16be] {
+            let (b, fb) = read(&name, &other);
+            assert_eq!(fa, fb, "{name}");
+            assert_eq!(
+                a.problems.len(),
+                b.problems.len(),
+                "{name}: {:?}",
+                b.problems
+            );
+            assert_eq!(summary(&a), summary(&b), "{name}");
+        }
         checked += 1;
     }
     assert!(checked >= 8, "examples/logs holds the formats");

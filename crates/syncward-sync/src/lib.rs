@@ -546,10 +546,8 @@ impl<'a> Run<'a> {
             file: src.display().to_string(),
             message: e.to_string(),
         };
-        let mut rdr = csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_path(src)
-            .map_err(|e| err(&e))?;
+        let file = syncward_ingest::open_text(&src.to_string_lossy()).map_err(|e| err(&e))?;
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(file);
         let headers: Vec<String> = rdr
             .headers()
             .map_err(|e| err(&e))?

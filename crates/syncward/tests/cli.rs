@@ -1008,3 +1008,32 @@ fn sync_then_queue_list_release_drop_export() {
         .success();
     assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("Dry run"));
 }
+
+/// A source exported as UTF-16 (Excel's "Unicode text", PowerShell 5) or
+/// with a byte order mark is checked exactly like the UTF-8 file.
+#[test]
+fn check_reads_utf16_and_marked_sources_like_utf8() {
+    let run = |source: &str| {
+        let out = syncward()
+            .current_dir(repo_file(""))
+            .args(["check", "--mapping", "examples/check/lead-mapping.toml"])
+            .args(["--schema", "examples/check/lead-describe.json"])
+            .args(["--format", "json", "--source", source])
+            .assert()
+            .code(1);
+        let v: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+        (v["summary"].clone(), v["findings"].clone())
+    };
+    let text =
+        std::fs::read_to_string(repo_file("examples/check/web-form-leads.csv")).expect("example");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let utf16 = dir.path().join("leads-utf16.csv");
+    let mut bytes = b"\xFF\xFE".to_vec();
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(&utf16, bytes).expect("write");
+    let marked = dir.path().join("leads-bom.csv");
+    std::fs::write(&marked, format!("\u{feff}{text}")).expect("write");
+    let want = run("examples/check/web-form-leads.csv");
+    assert_eq!(run(utf16.to_str().expect("utf8 path")), want);
+    assert_eq!(run(marked.to_str().expect("utf8 path")), want);
+}

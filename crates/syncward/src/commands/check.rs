@@ -43,11 +43,10 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         .map(|p| super::schema::load_schema(p, Some(&mapping.object)))
         .transpose()?;
 
-    let file = std::fs::File::open(&args.source)
+    let source = args.source.to_string_lossy();
+    let file = syncward_ingest::open_text(&source)
         .with_context(|| format!("cannot open the source file {}", args.source.display()))?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(std::io::BufReader::with_capacity(1 << 18, file));
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(file);
     let headers: Vec<String> = rdr
         .byte_headers()
         .with_context(|| format!("{}: cannot read the header line", args.source.display()))?
