@@ -1037,3 +1037,22 @@ fn check_reads_utf16_and_marked_sources_like_utf8() {
     assert_eq!(run(utf16.to_str().expect("utf8 path")), want);
     assert_eq!(run(marked.to_str().expect("utf8 path")), want);
 }
+
+/// An error reads once: the cause a library error already names is not
+/// printed again after it.
+#[test]
+fn errors_name_their_cause_once() {
+    let out = syncward()
+        .current_dir(repo_file(""))
+        .args(["check", "--mapping", "examples/check/lead-mapping.toml"])
+        .args(["--schema", "examples/check/lead-describe.json"])
+        .args(["--source", "no-such-export.csv"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        err.starts_with("syncward: error: no-such-export.csv: cannot open: "),
+        "{err}"
+    );
+    assert_eq!(err.matches("os error 2").count(), 1, "{err}");
+}

@@ -44,8 +44,8 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         .transpose()?;
 
     let source = args.source.to_string_lossy();
-    let file = syncward_ingest::open_text(&source)
-        .with_context(|| format!("cannot open the source file {}", args.source.display()))?;
+    // The error names the file and what went wrong; its cause is already in it.
+    let file = syncward_ingest::open_text(&source).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(file);
     let headers: Vec<String> = rdr
         .byte_headers()
