@@ -297,12 +297,8 @@ impl<'a> Fields<'a, '_> {
     fn word(&self, slot: Slot) -> Option<(Kind, u128, u8)> {
         let Span { kind, start, end } = self.spans[slot as usize];
         let len = end.saturating_sub(start) as usize;
-        let bytes = self
-            .line
-            .as_bytes()
-            .get(start as usize..)?
-            .first_chunk::<16>()?;
-        (len <= 16).then(|| (kind, u128::from_le_bytes(*bytes) & MASKS[len], len as u8))
+        let word = word_at(self.line.as_bytes(), start as usize, len)?;
+        Some((kind, word, len as u8))
     }
 
     /// A value as text; empty strings, null and nested values are absent.
@@ -441,7 +437,7 @@ fn scan_object(b: &[u8], spans: &mut [Span; Slot::COUNT], layout: &mut Layout) -
                 let slot = if key_escaped {
                     None
                 } else {
-                    key_word_at(b, i + 1, key_end - 1).and_then(Slot::of)
+                    word_at(b, i + 1, key_end - 1 - (i + 1)).and_then(Slot::of)
                 };
                 i = skip_ws(b, key_end);
                 if b.get(i) != Some(&b':') {
@@ -566,9 +562,7 @@ const MASKS: [u128; 17] = {
 impl KeyAt {
     #[inline(always)]
     fn is_at(&self, b: &[u8], i: usize) -> bool {
-        b.get(i..)
-            .and_then(<[u8]>::first_chunk::<16>)
-            .is_some_and(|w| u128::from_le_bytes(*w) & MASKS[usize::from(self.len)] == self.word)
+        word_at(b, i, usize::from(self.len)) == Some(self.word)
     }
 }
 
@@ -580,14 +574,14 @@ impl Layout {
     /// opening quote to its colon), when it fits in a word.
     fn learn(&mut self, k: usize, b: &[u8], start: usize, end: usize, slot: Option<Slot>) {
         let len = end - start;
-        let Some(bytes) = b.get(start..).and_then(<[u8]>::first_chunk::<16>) else {
-            return;
-        };
-        if len > 16 || k > self.keys.len() || k >= LAYOUT_KEYS {
+        if k > self.keys.len() || k >= LAYOUT_KEYS {
             return;
         }
+        let Some(word) = word_at(b, start, len) else {
+            return;
+        };
         let key = KeyAt {
-            word: u128::from_le_bytes(*bytes) & MASKS[len],
+            word,
             len: len as u8,
             slot,
         };
@@ -607,24 +601,16 @@ fn end_of_object(b: &[u8], i: usize) -> Result<(), Bad> {
     }
 }
 
-/// The key in `b[start..end]` as a word (see [`key_word`]), read straight
-/// from the line when 16 bytes are there.
+/// `len` (at most 16) bytes of `b` from `start` as one zero-padded word
+/// (see [`key_word`]), read straight from the line when 16 bytes are there.
 #[inline(always)]
-fn key_word_at(b: &[u8], start: usize, end: usize) -> Option<u128> {
-    let len = end - start;
+fn word_at(b: &[u8], start: usize, len: usize) -> Option<u128> {
     if len > 16 {
         return None;
     }
     match b.get(start..).and_then(<[u8]>::first_chunk::<16>) {
-        Some(bytes) => {
-            let mask = if len == 16 {
-                !0
-            } else {
-                (1u128 << (len * 8)) - 1
-            };
-            Some(u128::from_le_bytes(*bytes) & mask)
-        }
-        None => key_word(&b[start..end]),
+        Some(bytes) => Some(u128::from_le_bytes(*bytes) & MASKS[len]),
+        None => key_word(b.get(start..start + len)?),
     }
 }
 
@@ -1091,7 +1077,13 @@ mod tests {
         assert!(Slot::of(unknown).is_none());
         // A key read from the middle of a line is masked to its length.
         let line = br#"{"record":"a","recordx":"b"}"#;
-        assert_eq!(key_word_at(line, 2, 8), key_word(b"record"));
+        assert_eq!(word_at(line, 2, 6), key_word(b"record"));
+        assert_eq!(
+            word_at(b"ab\"record", 3, 6),
+            key_word(b"record"),
+            "near the end"
+        );
+        assert_eq!(word_at(b"abc", 1, 6), None, "past the end");
     }
 
     #[test]
