@@ -146,8 +146,8 @@ impl RecState {
 }
 
 /// A 32-bit digest of a 64-bit hash, never 0 for a hash that is not 0.
-/// Compared only within one record's state (its runs, its CRM ids), where a
-/// false match has odds of one in four billion.
+/// Compared only in pairs (a record's CRM ids, a CRM id's first record),
+/// where a false match has odds of one in four billion; never as a key.
 fn fingerprint(h: u64) -> u32 {
     let f = (h ^ (h >> 32)) as u32;
     if f == 0 && h != 0 { 1 } else { f }
