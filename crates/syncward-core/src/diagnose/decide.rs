@@ -36,12 +36,9 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
     let object_failures = |o: &str| a.objects.get(o).map_or(0, |s| s.failures);
 
     // Groups, promoted where a record-level error repeats across the job.
+    // Largest first; ties in the order first seen (files in the order given).
     let mut groups: Vec<&Group> = a.groups.iter().collect();
-    groups.sort_by(|x, y| {
-        y.count
-            .cmp(&x.count)
-            .then(x.first.0.line.cmp(&y.first.0.line))
-    });
+    groups.sort_by(|x, y| y.count.cmp(&x.count));
     let mut layers = a.layers.clone();
     let mut group_layers: Vec<Layer> = Vec::with_capacity(groups.len());
     for g in &groups {
