@@ -38,7 +38,7 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
     // Groups, promoted where a record-level error repeats across the job.
     // Largest first; ties in the order first seen (files in the order given).
     let mut groups: Vec<&Group> = a.groups.iter().collect();
-    groups.sort_by(|x, y| y.count.cmp(&x.count));
+    groups.sort_by_key(|g| std::cmp::Reverse(g.count));
     let mut layers = a.layers.clone();
     let mut group_layers: Vec<Layer> = Vec::with_capacity(groups.len());
     for g in &groups {
