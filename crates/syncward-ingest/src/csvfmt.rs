@@ -63,6 +63,13 @@ pub fn read(
         }
     };
     let cols = Columns::new(&headers);
+    // Salesforce's result files do not name their object: the file name or
+    // the columns usually do.
+    let file_object = if kind == Kind::Events {
+        None
+    } else {
+        object_from_name(name).or_else(|| object_from_columns(&cols))
+    };
     let mut record = csv::ByteRecord::new();
     let mut row = 0u64;
     loop {
@@ -119,7 +126,17 @@ pub fn read(
             line,
         };
         match build(kind, &cols, &fields, row, origin) {
-            Ok(ev) => sink.event(&ev),
+            Ok(mut ev) => {
+                if ev.object.is_none() && kind != Kind::Events {
+                    ev.object = ev
+                        .crm_id
+                        .as_deref()
+                        .and_then(object_from_id)
+                        .or(file_object)
+                        .map(Cow::Borrowed);
+                }
+                sink.event(&ev)
+            }
             Err(message) => sink.problem(Problem {
                 file: name.clone(),
                 line: Some(line),
@@ -168,6 +185,75 @@ impl Columns {
             .iter()
             .find_map(|key| column(&|h| h == *key).and_then(value))
             .or_else(|| column(&|h| h.contains("external") && h.ends_with("id__c")).and_then(value))
+    }
+}
+
+/// The object a Salesforce id belongs to, from its three-character key
+/// prefix (the standard objects a sync writes).
+fn object_from_id(id: &str) -> Option<&'static str> {
+    if !(id.len() == 15 || id.len() == 18) || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    Some(match id.get(..3)? {
+        "001" => "Account",
+        "003" => "Contact",
+        "00Q" => "Lead",
+        "006" => "Opportunity",
+        "00k" => "OpportunityLineItem",
+        "800" => "Contract",
+        "801" => "Order",
+        "0Q0" => "Quote",
+        "500" => "Case",
+        "00T" => "Task",
+        "701" => "Campaign",
+        _ => return None,
+    })
+}
+
+/// The object a result file's name speaks of, such as
+/// `opportunities-failedResults.csv` or `error_contact_0412.csv`.
+fn object_from_name(name: &str) -> Option<&'static str> {
+    let stem = name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(name)
+        .to_ascii_lowercase();
+    stem.split(|c: char| !c.is_ascii_alphanumeric())
+        .find_map(|word| {
+            Some(match word {
+                "opportunity" | "opportunities" | "opp" | "opps" | "deal" | "deals" => {
+                    "Opportunity"
+                }
+                "contact" | "contacts" => "Contact",
+                "lead" | "leads" => "Lead",
+                "account" | "accounts" => "Account",
+                "contract" | "contracts" => "Contract",
+                "quote" | "quotes" => "Quote",
+                "order" | "orders" => "Order",
+                "invoice" | "invoices" => "Invoice",
+                "case" | "cases" => "Case",
+                _ => return None,
+            })
+        })
+}
+
+/// The object a file's columns belong to, from the fields only it has.
+fn object_from_columns(cols: &Columns) -> Option<&'static str> {
+    let has = |c: &str| cols.idx_ci(c).is_some();
+    if has("stagename") || has("closedate") {
+        Some("Opportunity")
+    } else if has("contractterm") || has("contractnumber") {
+        Some("Contract")
+    } else if has("quotenumber") {
+        Some("Quote")
+    } else if has("ordernumber") {
+        Some("Order")
+    } else if has("company") && has("lastname") {
+        Some("Lead")
+    } else if has("lastname") {
+        Some("Contact")
+    } else {
+        None
     }
 }
 

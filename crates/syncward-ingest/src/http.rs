@@ -250,9 +250,20 @@ pub fn interpret(ex: &Exchange, origin: &Origin, sink: &mut dyn Sink) {
             .unwrap_or_default()
             .contains("refresh_token")
             || u.query.contains("refresh_token");
-        let mut ev = base(status_of(ex.status));
+        // Some token endpoints (Zoho's among them) answer 200 with an
+        // `error` body and no token: the login failed all the same.
+        let refused = ex.status >= 400
+            || ex
+                .response
+                .as_ref()
+                .is_some_and(|r| s(r.get("error")).is_some() && r.get("access_token").is_none());
+        let mut ev = base(if refused {
+            Status::Failed
+        } else {
+            status_of(ex.status)
+        });
         ev.op = Some(if refresh { Op::Reconnect } else { Op::Auth });
-        if ex.status >= 400 {
+        if refused {
             ev.message = Some(Cow::Owned(response_text(ex)));
             ev.code = ex
                 .response
@@ -268,16 +279,23 @@ pub fn interpret(ex: &Exchange, origin: &Origin, sink: &mut dyn Sink) {
         Vendor::Hubspot => hubspot(ex, &segs, u.query, origin, &base, sink),
         Vendor::Salesforce => salesforce(ex, &segs, origin, &base, sink),
         Vendor::Zoho => zoho(ex, &segs, &base, sink),
-        Vendor::Dynamics => single(
-            ex,
-            segs.iter()
-                .skip_while(|s| !s.starts_with('v'))
-                .nth(1)
-                .map(|s| s.split('(').next().unwrap_or(s)),
-            None,
-            &base,
-            sink,
-        ),
+        Vendor::Dynamics => {
+            let table = segs.iter().skip_while(|s| !s.starts_with('v')).nth(1);
+            // `contacts(<guid>)` or an alternate key `contacts(emailaddress1='a@b.io')`.
+            let in_url = table
+                .and_then(|t| t.split_once('('))
+                .map(|(_, k)| k.trim_end_matches(')'))
+                .map(|k| k.rsplit('=').next().unwrap_or(k).trim_matches('\''))
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned);
+            single(
+                ex,
+                table.map(|s| s.split('(').next().unwrap_or(s)),
+                in_url.or_else(|| request_key(ex.request.as_ref())),
+                &base,
+                sink,
+            )
+        }
         Vendor::Pipedrive => {
             let object = segs
                 .iter()
@@ -296,6 +314,7 @@ pub fn interpret(ex: &Exchange, origin: &Origin, sink: &mut dyn Sink) {
             }
             ev.object = object.map(|o| Cow::Owned(o.to_owned()));
             ev.op = Some(op_of_method(&ex.method));
+            ev.record = request_key(ex.request.as_ref()).map(Cow::Owned);
             if ev.status.is_failure() {
                 let r = ex.response.as_ref();
                 ev.message = Some(Cow::Owned(
@@ -312,8 +331,41 @@ pub fn interpret(ex: &Exchange, origin: &Origin, sink: &mut dyn Sink) {
                 .map(Cow::Owned);
             sink.event(&ev);
         }
-        Vendor::Other => single(ex, None, None, &base, sink),
+        Vendor::Other => single(ex, None, request_key(ex.request.as_ref()), &base, sink),
     }
+}
+
+/// The record's key in a single-record request body: its email where it has
+/// one (Dataverse's `emailaddress1`, Pipedrive's list of `{value}`), else
+/// its name or title.
+fn request_key(req: Option<&Value>) -> Option<String> {
+    const KEYS: &[&str] = &[
+        "email",
+        "emailaddress1",
+        "email_address",
+        "external_id",
+        "externalid",
+        "name",
+        "fullname",
+        "lastname",
+        "last_name",
+        "title",
+    ];
+    let Value::Object(map) = req? else {
+        return None;
+    };
+    let value_of = |v: &Value| match v {
+        Value::Array(items) => items
+            .first()
+            .and_then(|i| s(i.get("value")).or_else(|| s(Some(i)))),
+        other => s(Some(other)),
+    };
+    KEYS.iter().find_map(|want| {
+        map.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(want))
+            .and_then(|(_, v)| value_of(v))
+            .filter(|v| !v.trim().is_empty())
+    })
 }
 
 fn op_of_method(m: &str) -> Op {
@@ -771,11 +823,7 @@ fn zoho(
             ev.op = Some(op);
             ev.record = inputs
                 .get(i)
-                .and_then(|inp| {
-                    s(inp.get("Email"))
-                        .or_else(|| s(inp.get("Last_Name")))
-                        .or_else(|| s(inp.get("id")))
-                })
+                .and_then(|inp| zoho_key(inp))
                 .or_else(|| item.get("details").and_then(|d| s(d.get("id"))))
                 .or_else(|| Some(format!("record {}", i + 1)))
                 .map(Cow::Owned);
@@ -794,6 +842,8 @@ fn zoho(
         }
         return;
     }
+    // One answer for the whole request (a refused token, a bad body): it
+    // holds for every record sent.
     let mut ev = base(status_of(ex.status));
     ev.object = object.map(|o| Cow::Owned(o.to_owned()));
     ev.op = Some(op);
@@ -804,7 +854,25 @@ fn zoho(
         ev.code = resp.and_then(|r| s(r.get("code"))).map(Cow::Owned);
         ev.message = Some(Cow::Owned(response_text(ex)));
     }
-    sink.event(&ev);
+    if inputs.is_empty() {
+        sink.event(&ev);
+    }
+    for (i, input) in inputs.iter().enumerate() {
+        ev.record = zoho_key(input).map(Cow::Owned);
+        if inputs.len() > 1 {
+            ev.batch_size = u32::try_from(inputs.len()).ok();
+        }
+        if ev.record.is_none() {
+            ev.record = Some(Cow::Owned(format!("record {}", i + 1)));
+        }
+        sink.event(&ev);
+    }
+}
+
+fn zoho_key(input: &Value) -> Option<String> {
+    s(input.get("Email"))
+        .or_else(|| s(input.get("Last_Name")))
+        .or_else(|| s(input.get("id")))
 }
 
 // ---- HAR ----------------------------------------------------------------

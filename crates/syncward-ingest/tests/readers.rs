@@ -363,3 +363,77 @@ fn byte_order_marks_and_utf16_change_nothing_in_any_format() {
     }
     assert!(checked >= 8, "examples/logs holds the formats");
 }
+
+#[test]
+fn a_token_endpoint_that_answers_200_with_an_error_is_a_failed_login() {
+    // Zoho's accounts server answers 200 with `{"error": "invalid_code"}`.
+    let line = serde_json::json!({"ts": "2026-11-30T09:00:00Z", "method": "POST",
+        "url": "https://accounts.zoho.eu/oauth/v2/token", "status": 200,
+        "request": "grant_type=authorization_code&code=1000.x",
+        "response": {"error": "invalid_code"}});
+    let (got, _) = read("zoho-token.jsonl", format!("{line}\n").as_bytes());
+    assert_eq!(got.events.len(), 1);
+    assert_eq!(got.events[0].op, Some(Op::Auth));
+    assert_eq!(got.events[0].status, Status::Failed);
+    assert_eq!(got.events[0].code.as_deref(), Some("invalid_code"));
+
+    // A 200 that carries the token is a login that worked.
+    let ok = serde_json::json!({"method": "POST", "url": "https://accounts.zoho.eu/oauth/v2/token",
+        "status": 200, "response": {"access_token": "1000.abc", "expires_in": 3600}});
+    let (got, _) = read("zoho-token.jsonl", format!("{ok}\n").as_bytes());
+    assert_eq!(got.events[0].status, Status::Ok);
+}
+
+#[test]
+fn single_record_calls_name_their_record_from_the_url_or_the_body() {
+    let lines = [
+        // Dataverse upsert by alternate key.
+        serde_json::json!({"method": "PATCH", "url": "https://org.crm4.dynamics.com/api/data/v9.2/contacts(emailaddress1='kim@x.io')", "status": 400,
+            "request": {"firstname": "Kim"},
+            "response": {"error": {"code": "0x80048d19", "message": "Error identified in Payload provided by the user for Entity :'contacts'"}}}),
+        // Dataverse create: the key is in the body.
+        serde_json::json!({"method": "POST", "url": "https://org.crm4.dynamics.com/api/data/v9.2/contacts", "status": 204,
+            "request": {"emailaddress1": "lee@x.io", "lastname": "Lee"}}),
+        // Pipedrive person: emails are a list of {value}.
+        serde_json::json!({"method": "POST", "url": "https://acme.pipedrive.com/api/v1/persons", "status": 400,
+            "request": {"name": "Ana Ruiz", "email": [{"value": "ana@x.io", "primary": true}]},
+            "response": {"success": false, "error": "Name must be given.", "data": null}}),
+    ];
+    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let (got, _) = read("calls.jsonl", body.as_bytes());
+    let records: Vec<Option<&str>> = got.events.iter().map(|e| e.record.as_deref()).collect();
+    assert_eq!(
+        records,
+        vec![Some("kim@x.io"), Some("lee@x.io"), Some("ana@x.io")]
+    );
+    assert_eq!(got.events[0].object.as_deref(), Some("contacts"));
+    assert_eq!(got.events[0].status, Status::Failed);
+    assert_eq!(got.events[1].status, Status::Ok);
+}
+
+#[test]
+fn a_zoho_request_refused_whole_fails_every_record_sent() {
+    let line = serde_json::json!({"method": "POST", "url": "https://www.zohoapis.com/crm/v7/Contacts/upsert", "status": 401,
+        "request": {"data": [{"Email": "a@x.io", "Last_Name": "A"}, {"Email": "b@x.io", "Last_Name": "B"}, {"Last_Name": "C"}]},
+        "response": {"code": "INVALID_TOKEN", "details": {}, "message": "invalid oauth token", "status": "error"}});
+    let (got, _) = read("zoho.jsonl", format!("{line}\n").as_bytes());
+    let records: Vec<Option<&str>> = got.events.iter().map(|e| e.record.as_deref()).collect();
+    assert_eq!(records, vec![Some("a@x.io"), Some("b@x.io"), Some("C")]);
+    assert!(got.events.iter().all(|e| e.status == Status::Failed
+        && e.code.as_deref() == Some("INVALID_TOKEN")
+        && e.batch_size == Some(3)));
+}
+
+#[test]
+fn salesforce_result_files_name_their_object() {
+    // From the record ids' key prefix.
+    let (got, _) = read("results.csv", b"\"sf__Id\",\"sf__Created\",Email\n\"003A000000AbCdEIAZ\",\"true\",a@x.io\n\"00QA000000AbCdEIAZ\",\"true\",b@x.io\n");
+    let objects: Vec<Option<&str>> = got.events.iter().map(|e| e.object.as_deref()).collect();
+    assert_eq!(objects, vec![Some("Contact"), Some("Lead")]);
+    // From the file's name when the failed rows have no id.
+    let (got, _) = read("opportunities-failedResults.csv", b"\"sf__Id\",\"sf__Error\",Name,Amount\n\"\",\"INVALID_TYPE_ON_FIELD_IN_RECORD:Amount: value not of required type:Amount --\",Renewal,12k\n");
+    assert_eq!(got.events[0].object.as_deref(), Some("Opportunity"));
+    // From columns only one object has.
+    let (got, _) = read("error.csv", b"LastName,Company,Email,ERROR\nNg,Acme,ng@x.io,Required fields are missing: [LeadSource]\n");
+    assert_eq!(got.events[0].object.as_deref(), Some("Lead"));
+}

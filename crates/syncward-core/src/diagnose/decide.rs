@@ -49,11 +49,23 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
                 || g.objects.iter().any(|o| {
                     g.count * 2 >= object_failures(o).max(1) && distinct * 2 >= records_seen.max(1)
                 }));
+        // And the other way: a mapping error on the one record that failed,
+        // while the rest moved through the same mapping, is that record's
+        // data ("if one record fails and the rest move, inspect the record").
+        let demote = g.layer == Layer::Mapping
+            && distinct == 1
+            && records_failed == 1
+            && records_seen >= 2
+            && a.ok_writes > 0;
         if promote {
             layers.add(Layer::Record, 0);
             layers.record -= g.count.min(layers.record);
             layers.mapping += g.count;
             group_layers.push(Layer::Mapping);
+        } else if demote {
+            layers.mapping -= g.count.min(layers.mapping);
+            layers.record += g.count;
+            group_layers.push(Layer::Record);
         } else {
             group_layers.push(g.layer);
         }
@@ -91,6 +103,15 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
             && live[Layer::Record as usize]
         {
             live[Layer::Mapping as usize] = true;
+        }
+    }
+    // Demoted groups are live as record when their record is still failing.
+    for (i, g) in &causes {
+        if layer_of(*i) == Layer::Record
+            && g.layer == Layer::Mapping
+            && live[Layer::Mapping as usize]
+        {
+            live[Layer::Record as usize] = true;
         }
     }
     let cause_layers: Vec<Layer> = causes.iter().map(|(i, _)| layer_of(*i)).collect();

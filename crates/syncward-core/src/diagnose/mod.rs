@@ -739,10 +739,13 @@ impl<'c> Analyzer<'c> {
                 st.set_last_layer(layer);
             }
         }
+        // A login that fails after the CRM already refused the credentials
+        // is a reconnect that failed, whatever grant it used.
+        let relogin = ev.op == Some(Op::Auth) && self.last_auth_failure_seq > 0;
         if layer == Layer::Auth {
             self.last_auth_failure_seq = self.seq;
         }
-        if ev.op == Some(Op::Reconnect)
+        if (ev.op == Some(Op::Reconnect) || relogin)
             && ev.status.is_failure()
             && self.reconnect_failed.len() < EXAMPLES
         {

@@ -125,6 +125,23 @@ fn reconnect_failed_once_stops_and_escalates() {
 }
 
 #[test]
+fn a_fresh_login_that_fails_after_the_token_was_refused_is_a_failed_reconnect() {
+    // Zoho's password or code grant, not a refresh: still the reconnect.
+    let specs = vec![
+        "run=r1|crm=zoho|obj=Leads|op=upsert|rec=a|st=failed|http=401|code=INVALID_TOKEN|msg=invalid oauth token".to_owned(),
+        "run=r1|crm=zoho|op=auth|st=failed|http=200|code=invalid_code|msg=invalid_code".to_owned(),
+    ];
+    let d = diagnose(&specs);
+    assert_eq!(d.primary_layer, Some(Layer::Auth));
+    assert!(tripped(&d).contains(&"reconnect_failed_once"));
+    assert_eq!(evidence(&d, "reconnect_failed_once"), ["t.log:2"]);
+    assert_eq!(d.decision.action, Action::Escalate);
+    // A first login that fails, with no refusal before it, is not a reconnect.
+    let d = diagnose(&specs[1..]);
+    assert!(!tripped(&d).contains(&"reconnect_failed_once"));
+}
+
+#[test]
 fn one_field_across_records_points_to_mapping_and_pauses_the_batch() {
     let mut specs: Vec<String> = (0..3)
         .map(|i| format!("run=r1|crm=salesforce|obj=Lead|op=upsert|rec=l{i}|st=failed|http=400|code=REQUIRED_FIELD_MISSING|msg=Required fields are missing: [Company]|f=Company"))
@@ -265,6 +282,24 @@ fn the_same_record_error_on_most_records_is_a_mapping_problem() {
     let d = diagnose(&specs);
     assert_eq!(d.primary_layer, Some(Layer::Mapping));
     assert_eq!(d.decision.action, Action::Remap);
+}
+
+#[test]
+fn a_mapping_error_on_the_one_record_that_failed_is_that_records_data() {
+    // The same mapping carried four records; one bounced on a picklist value.
+    let mut specs: Vec<String> = (0..4).map(|i| ok(&format!("l{i}"), "Lead")).collect();
+    specs.push("run=r1|crm=salesforce|obj=Lead|op=upsert|rec=l9|st=failed|http=400|code=INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST|msg=Lead Source: bad value for restricted picklist field: Fax: [LeadSource]|f=LeadSource".into());
+    let d = diagnose(&specs);
+    assert_eq!(d.primary_layer, Some(Layer::Record));
+    assert_eq!(d.pattern, Pattern::IsolatedRecord);
+    assert_eq!(d.blast_radius.scope, Scope::SingleRecord);
+    assert_eq!(d.decision.action, Action::FixRecord);
+    assert_eq!(d.decision.test_record.as_deref(), Some("l9"));
+    // The same error on two records is the mapping again.
+    specs.push("run=r1|crm=salesforce|obj=Lead|op=upsert|rec=l8|st=failed|http=400|code=INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST|msg=Lead Source: bad value for restricted picklist field: Fax: [LeadSource]|f=LeadSource".into());
+    let d = diagnose(&specs);
+    assert_eq!(d.primary_layer, Some(Layer::Mapping));
+    assert!(tripped(&d).contains(&"same_field_two_records"));
 }
 
 // ---- The rule of thumb
