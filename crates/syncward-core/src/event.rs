@@ -221,6 +221,20 @@ impl<'a> Event<'a> {
 
 /// Parse a timestamp: RFC 3339 / ISO 8601 (with or without zone, `T` or
 /// space), or epoch seconds or milliseconds. Returns epoch milliseconds.
+/// The key a reader gives a record whose log names none: its place in the
+/// file or the request ("row 7", "record 3"). Counted as a record, but
+/// never compared across runs: the same place may hold another person.
+pub fn positional_key(kind: &str, n: impl std::fmt::Display) -> String {
+    format!("{kind} {n}")
+}
+
+/// Whether a record key is one [`positional_key`] made.
+pub fn is_positional_key(key: &str) -> bool {
+    key.split_once(' ').is_some_and(|(kind, n)| {
+        matches!(kind, "row" | "record") && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
 pub fn parse_ts(s: &str) -> Option<i64> {
     let s = s.trim();
     if s.is_empty() {

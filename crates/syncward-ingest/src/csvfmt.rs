@@ -5,7 +5,7 @@ use crate::source::Input;
 use crate::{IngestError, Problem, Sink};
 use std::borrow::Cow;
 use std::sync::Arc;
-use syncward_core::event::{Changed, Direction, Op, Status, parse_ts};
+use syncward_core::event::{Changed, Direction, Op, Status, parse_ts, positional_key};
 use syncward_core::{Crm, Event, Origin};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -283,7 +283,7 @@ fn build<'a>(
     row: u64,
     origin: Origin,
 ) -> Result<Event<'a>, String> {
-    let row_key = || Cow::Owned(format!("row {row}"));
+    let row_key = || Cow::Owned(positional_key("row", row));
     let key = |cols: &Columns| cols.record_key(f, None).map(Cow::Borrowed);
     match kind {
         Kind::Events => events_row(cols, f, origin),

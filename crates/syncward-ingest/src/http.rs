@@ -12,7 +12,7 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
-use syncward_core::event::{Op, Status, parse_ts};
+use syncward_core::event::{Op, Status, parse_ts, positional_key};
 use syncward_core::{Crm, Event, Origin};
 
 /// One API call, whatever log it came from.
@@ -642,7 +642,7 @@ fn salesforce(
                     .or_else(|| s(rec.get("Email")))
                     .or_else(|| s(rec.get("Id")))
                     .or_else(|| s(rec.get("Name")))
-                    .unwrap_or_else(|| format!("record {}", i + 1))
+                    .unwrap_or_else(|| positional_key("record", i + 1))
             };
             let object_of = |rec: Option<&Value>| -> Option<String> {
                 rec.and_then(|r| r.get("attributes"))
@@ -676,7 +676,7 @@ fn salesforce(
                             ev.record = ev
                                 .crm_id
                                 .clone()
-                                .or(Some(Cow::Owned(format!("record {}", i + 1))));
+                                .or(Some(Cow::Owned(positional_key("record", i + 1))));
                         }
                         if !ok {
                             fill_sf_errors(&mut ev, r.get("errors").unwrap_or(&Value::Null));
@@ -825,7 +825,7 @@ fn zoho(
                 .get(i)
                 .and_then(|inp| zoho_key(inp))
                 .or_else(|| item.get("details").and_then(|d| s(d.get("id"))))
-                .or_else(|| Some(format!("record {}", i + 1)))
+                .or_else(|| Some(positional_key("record", i + 1)))
                 .map(Cow::Owned);
             ev.crm_id = item
                 .get("details")
@@ -863,7 +863,7 @@ fn zoho(
             ev.batch_size = u32::try_from(inputs.len()).ok();
         }
         if ev.record.is_none() {
-            ev.record = Some(Cow::Owned(format!("record {}", i + 1)));
+            ev.record = Some(Cow::Owned(positional_key("record", i + 1)));
         }
         sink.event(&ev);
     }

@@ -45,9 +45,14 @@ const SUCCESS_WORDS: &[&str] = &[
     "updated",
     "upserted",
     " ok ",
+    "(ok)",
     "status=ok",
     "200 ok",
     "completed",
+    "processed",
+    "inserted",
+    "imported",
+    "saved",
 ];
 
 pub fn read(reader: Input, name: &Arc<str>, sink: &mut dyn Sink) -> Result<(), IngestError> {
@@ -83,8 +88,10 @@ pub fn parse_line(line: &str, origin: Origin) -> Option<Event<'_>> {
     ) {
         Status::Failed
     } else if informational {
-        // Summaries such as "INFO job finished: 4 ok, 2 failed" are context.
-        if SUCCESS_WORDS.iter().any(|w| padded.contains(w)) {
+        // Summaries such as "INFO job finished: 4 synced, 2 failed" are context.
+        if SUCCESS_WORDS.iter().any(|w| padded.contains(w))
+            && !ERROR_WORDS.iter().any(|w| lower.contains(w))
+        {
             Status::Ok
         } else {
             return None;
@@ -101,6 +108,7 @@ pub fn parse_line(line: &str, origin: Origin) -> Option<Event<'_>> {
     ev.record = hint(rest, "record")
         .or_else(|| hint(rest, "record_id"))
         .or_else(|| hint(rest, "email"))
+        .or_else(|| first_email(rest))
         .map(Cow::Borrowed);
     ev.object = hint(rest, "object")
         .or_else(|| hint(rest, "sobject"))
@@ -164,13 +172,39 @@ fn hint<'a>(line: &'a str, key: &str) -> Option<&'a str> {
                 })
                 .unwrap_or(v.len());
             let value = v[..end].trim_end_matches([':', '.']);
-            if !value.is_empty() {
+            if value.chars().any(char::is_alphanumeric) {
                 return Some(value);
             }
         }
         from = start + key.len();
     }
     None
+}
+
+/// The first email address in the line: most logs name the person they
+/// were syncing by it even without a `record=` hint.
+fn first_email(line: &str) -> Option<&str> {
+    let is_part = |c: char| c.is_ascii_alphanumeric() || "._%+-".contains(c);
+    line.match_indices('@').find_map(|(at, _)| {
+        let start = line[..at]
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| is_part(*c))
+            .last()
+            .map(|(i, _)| i)?;
+        let end = line[at + 1..]
+            .char_indices()
+            .find(|(_, c)| !is_part(*c))
+            .map_or(line.len(), |(i, _)| at + 1 + i);
+        let domain = line[at + 1..end].trim_end_matches('.');
+        let ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && domain
+                .rsplit('.')
+                .next()
+                .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+        ok.then(|| &line[start..at + 1 + domain.len()])
+    })
 }
 
 #[cfg(test)]
@@ -213,6 +247,42 @@ mod tests {
         assert_eq!(
             parse_line("Error: read ECONNRESET", o()).map(|e| e.status),
             Some(Status::Failed)
+        );
+        // A summary that counts failures is context, not a success.
+        assert!(parse_line("INFO job finished: 4 synced, 2 failed", o()).is_none());
+        assert_eq!(
+            parse_line(
+                "[2026-12-01 10:00:00] INFO Bundle 1 processed: HubSpot CRM - Create a Contact (ok)",
+                o()
+            )
+            .map(|e| e.status),
+            Some(Status::Ok)
+        );
+    }
+
+    #[test]
+    fn the_record_is_the_hinted_key_or_else_the_first_email() {
+        let ev = parse_line(
+            "2026-12-01 09:00:01 Zap 'Typeform to Salesforce' Errored: INVALID_SESSION_ID: Session expired or invalid (lead ana.ruiz+web@acme.co.uk).",
+            o(),
+        )
+        .expect("event");
+        assert_eq!(ev.record.as_deref(), Some("ana.ruiz+web@acme.co.uk"));
+        // Punctuation after "record:" is no key.
+        let ev = parse_line(
+            "ERROR upsert failed: unable to obtain exclusive access to this record: []",
+            o(),
+        )
+        .expect("event");
+        assert_eq!(ev.record, None);
+        assert_eq!(
+            parse_line("ERROR bad address user@localhost for record=r-9", o())
+                .and_then(|e| e.record.map(|r| r.into_owned())),
+            Some("r-9".to_owned())
+        );
+        assert_eq!(
+            parse_line("ERROR bad address user@localhost", o()).and_then(|e| e.record),
+            None
         );
     }
 }

@@ -35,6 +35,21 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
     // Records seen per object, for promoting record-level errors.
     let object_failures = |o: &str| a.objects.get(o).map_or(0, |s| s.failures);
 
+    // Records that failed only as the consequence of another's failure (an
+    // all-or-none rollback) would have moved: they do not widen the cause.
+    let rolled_back: u64 = a
+        .groups
+        .iter()
+        .filter(|g| g.side_effect)
+        .map(|g| g.distinct.count())
+        .sum();
+    let cause_records_failed = if records_failed == 0 {
+        0
+    } else {
+        records_failed.saturating_sub(rolled_back).max(1)
+    };
+    let others_moved = a.ok_writes > 0 || rolled_back > 0;
+
     // Groups, promoted where a record-level error repeats across the job.
     // Largest first; ties in the order first seen (files in the order given).
     let mut groups: Vec<&Group> = a.groups.iter().collect();
@@ -54,9 +69,9 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
         // data ("if one record fails and the rest move, inspect the record").
         let demote = g.layer == Layer::Mapping
             && distinct == 1
-            && records_failed == 1
+            && cause_records_failed == 1
             && records_seen >= 2
-            && a.ok_writes > 0;
+            && others_moved;
         if promote {
             layers.add(Layer::Record, 0);
             layers.record -= g.count.min(layers.record);
@@ -203,7 +218,11 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
         {
             add(&mut patterns, Pattern::DuplicatesAfterReruns);
         }
-        if patterns.is_empty() && records_failed == 1 && records_seen >= 2 {
+        if patterns.is_empty()
+            && cause_records_failed == 1
+            && records_seen >= 2
+            && matches!(primary_layer, Layer::Record | Layer::Unknown)
+        {
             add(&mut patterns, Pattern::IsolatedRecord);
         }
         // Every other layer still failing adds its own row of the table.
@@ -259,7 +278,7 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
         Scope::None
     } else if primary_layer == Layer::Auth && pattern_is(&patterns, Pattern::AllObjectsFail) {
         Scope::AllObjects
-    } else if records_failed == 1 && records_seen >= 1 {
+    } else if cause_records_failed == 1 && records_seen >= 1 {
         Scope::SingleRecord
     } else if mapping_fields.len() == 1
         && field_list

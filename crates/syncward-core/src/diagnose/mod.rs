@@ -10,7 +10,7 @@ pub mod distinct;
 pub mod report;
 
 use crate::classify::{Classifier, Input, Memo};
-use crate::event::{Direction, Event, Op, Origin, Status, format_ts};
+use crate::event::{Direction, Event, Op, Origin, Status, format_ts, is_positional_key};
 use crate::model::{Crm, Layer};
 use crate::signature::signature;
 use distinct::{Distinct, hash_of};
@@ -233,6 +233,15 @@ struct FirstSeen {
     line: u64,
 }
 
+/// How a write that the CRM accepted still landed as a duplicate.
+#[derive(Debug, Clone, Copy)]
+enum LandedTwice {
+    /// The record already had a CRM id; this write made another.
+    CreatedAgain,
+    /// The CRM id was first written under another record key.
+    KeyShifted,
+}
+
 /// A failure's classification and the group it joins.
 struct Resolved {
     failure: Failure,
@@ -406,7 +415,10 @@ impl<'c> Analyzer<'c> {
     }
 
     pub fn failures(&self) -> u64 {
-        self.counts.failed + self.counts.partial + self.counts.changed_after_write
+        self.counts.failed
+            + self.counts.partial
+            + self.counts.changed_after_write
+            + self.counts.landed_twice
     }
 
     /// Reads the table places of a record and a CRM id about to be pushed,
@@ -458,6 +470,10 @@ impl<'c> Analyzer<'c> {
             }
         };
         let record_hash = ev.record.as_deref().filter(|r| !r.is_empty()).map(hash_of);
+        // A key a reader made from the row's place ("row 7") names no
+        // person: it cannot show a duplicate or a shifting key.
+        let keyed = ev.record.as_deref().is_some_and(|r| !is_positional_key(r));
+        let mut landed_twice = None;
         let is_write = !matches!(
             ev.op,
             Some(Op::Auth | Op::Reconnect | Op::Read | Op::Readback)
@@ -525,6 +541,7 @@ impl<'c> Analyzer<'c> {
                 if ok_write {
                     st.set(RecState::LAST_FAILED, false);
                     if let Some(id) = ev.crm_id.as_deref().filter(|s| !s.is_empty())
+                        && keyed
                         && matches!(ev.op, Some(Op::Create | Op::Upsert) | None)
                     {
                         let id = fingerprint(hash_of(id));
@@ -535,6 +552,7 @@ impl<'c> Analyzer<'c> {
                                 self.duplicate_creates.push(ev.origin.clone());
                             }
                             st.set(RecState::CREATED_TWICE, true);
+                            landed_twice = Some(LandedTwice::CreatedAgain);
                         } else {
                             st.created_id = id;
                         }
@@ -547,8 +565,11 @@ impl<'c> Analyzer<'c> {
 
         // The same CRM record arriving under another source key.
         if let (Some(id), Some(rh)) = (ev.crm_id.as_deref().filter(|s| !s.is_empty()), record_hash)
+            && keyed
+            && self.note_crm_id(hash_of(id), rh, &ev.origin)
+            && ok_write
         {
-            self.note_crm_id(hash_of(id), rh, &ev.origin);
+            landed_twice = landed_twice.or(Some(LandedTwice::KeyShifted));
         }
 
         // Objects.
@@ -592,10 +613,20 @@ impl<'c> Analyzer<'c> {
             self.partial_events.push(ev.origin.clone());
         }
 
-        if !ev.is_failure() {
+        let resolved = if ev.is_failure() {
+            if ev.op == Some(Op::Readback) && ev.changed.is_some() && !ev.status.is_failure() {
+                self.counts.changed_after_write += 1;
+                self.resolve_change(ev, record_hash)
+            } else {
+                self.resolve_error(ev)
+            }
+        } else if let Some(how) = landed_twice {
+            self.counts.landed_twice += 1;
+            self.resolve_landed_twice(how, ev)
+        } else {
             return;
-        }
-        self.failure(ev, record_hash, run_hash, object);
+        };
+        self.failure(ev, &resolved, record_hash, run_hash, object);
     }
 
     fn flush_batch(&mut self) {
@@ -640,7 +671,9 @@ impl<'c> Analyzer<'c> {
         (self.records.len() as u64, failed, read_back, false)
     }
 
-    fn note_crm_id(&mut self, idh: u64, rh: u64, origin: &Origin) {
+    /// Notes the record a CRM id belongs to; true when the id was first
+    /// seen under another record key (the key's source shifted).
+    fn note_crm_id(&mut self, idh: u64, rh: u64, origin: &Origin) -> bool {
         let record = fingerprint(rh);
         match self.crm_ids.get(&idh) {
             Some(&first) if first.record != record => {
@@ -654,6 +687,7 @@ impl<'c> Analyzer<'c> {
                     }
                     self.id_shifts.push(origin.clone());
                 }
+                return true;
             }
             Some(_) => {}
             None => {
@@ -670,6 +704,7 @@ impl<'c> Analyzer<'c> {
                 }
             }
         }
+        false
     }
 
     fn at(&mut self, origin: &Origin) -> At {
@@ -704,18 +739,11 @@ impl<'c> Analyzer<'c> {
     fn failure(
         &mut self,
         ev: &Event<'_>,
+        resolved: &Resolved,
         record_hash: Option<u64>,
         run_hash: u64,
         object: Option<&str>,
     ) {
-        let changed =
-            ev.op == Some(Op::Readback) && ev.changed.is_some() && !ev.status.is_failure();
-        let resolved = if changed {
-            self.counts.changed_after_write += 1;
-            self.resolve_change(ev, record_hash)
-        } else {
-            self.resolve_error(ev)
-        };
         let Failure {
             layer,
             ref fields,
@@ -911,6 +939,41 @@ impl<'c> Analyzer<'c> {
         Arc::new(Resolved { failure, group })
     }
 
+    /// A write that landed as a duplicate, in one group per way it happened.
+    fn resolve_landed_twice(&mut self, how: LandedTwice, ev: &Event<'_>) -> Arc<Resolved> {
+        let (code, title, sig) = match how {
+            LandedTwice::CreatedAgain => (
+                "CREATED_AGAIN",
+                "The same source record was created again as a second CRM record",
+                "created again as a second CRM record (a duplicate)",
+            ),
+            LandedTwice::KeyShifted => (
+                "KEY_SHIFTED",
+                "A CRM record was reached under a second source key",
+                "one CRM record written under two source keys (the key's source shifted)",
+            ),
+        };
+        let failure = Failure {
+            layer: Layer::Dedupe,
+            code: Some(Arc::from(code)),
+            fields: Vec::new(),
+            transient: false,
+            rule: Some(Arc::from("syncward.landed_twice")),
+            title: Arc::from(title),
+            fix: Arc::from(
+                "Pause retries and reconcile the record key: pick one stable key (an email or the source app's own id), merge the duplicates in the CRM, and do not rerun the full batch.",
+            ),
+            fix_at_source: false,
+        };
+        let text = format!(
+            "{title}: {} is CRM record {}",
+            ev.record.as_deref().unwrap_or("?"),
+            ev.crm_id.as_deref().unwrap_or("?")
+        );
+        let group = self.group_of(sig.to_owned(), &failure, &text, ev);
+        Arc::new(Resolved { failure, group })
+    }
+
     /// An error, classified and placed in its group once per distinct
     /// (code, message, CRM, HTTP status, fields): logs repeat a few errors
     /// many times, so most failures are one lookup.
@@ -957,6 +1020,17 @@ impl<'c> Analyzer<'c> {
             {
                 format!("{code} [{}]", fields.join(", "))
             }
+            // An expired session, a rate limit or a duplicate is one failure
+            // however each log words around it.
+            Some(code)
+                if !code.starts_with("HTTP")
+                    && matches!(c.layer, Layer::Auth | Layer::Transport | Layer::Dedupe) =>
+            {
+                code.to_string()
+            }
+            // A log line wraps the vendor's error in its own words (a Zap's
+            // name, a step number, a log level): the error starts at its code.
+            Some(code) if !code.starts_with("HTTP") => signature(from_code(&text, code)),
             _ => signature(&text),
         };
         let failure = Failure {
@@ -1046,6 +1120,24 @@ impl<'c> Analyzer<'c> {
     pub fn snapshot(&self, ctx: &Context) -> Diagnosis {
         decide::finish(self, ctx)
     }
+}
+
+/// The text from the first place its vendor code stands as a word, or all
+/// of it when the code is not in it.
+fn from_code<'t>(text: &'t str, code: &str) -> &'t str {
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(pos) = text[from..].find(code) {
+        let start = from + pos;
+        let end = start + code.len();
+        if (start == 0 || !is_word(bytes[start - 1])) && bytes.get(end).is_none_or(|&b| !is_word(b))
+        {
+            return &text[start..];
+        }
+        from = end;
+    }
+    text
 }
 
 fn seen(o: &(Origin, Option<i64>)) -> Seen {

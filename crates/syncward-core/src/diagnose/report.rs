@@ -33,6 +33,10 @@ pub struct EventCounts {
     pub skipped: u64,
     /// Readbacks that found the record changed after the write.
     pub changed_after_write: u64,
+    /// Writes that landed as a duplicate: a source record created again as
+    /// a second CRM record, or one CRM record reached under a second source
+    /// key (the key's source shifted). Counted as dedupe failures.
+    pub landed_twice: u64,
     pub malformed: u64,
     pub files: u64,
 }

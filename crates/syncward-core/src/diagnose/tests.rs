@@ -260,6 +260,76 @@ fn a_shifting_id_source_forbids_a_full_rerun() {
     );
 }
 
+#[test]
+fn a_rerun_that_lands_twice_is_a_dedupe_failure_though_every_status_is_ok() {
+    // The rerun created the same people again: new CRM ids, status ok.
+    let mut specs: Vec<String> = (0..3)
+        .map(|i| {
+            format!(
+                "run=nightly-1|obj=contacts|op=create|rec=p{i}@x.io|id={}|st=ok",
+                700 + i
+            )
+        })
+        .collect();
+    specs.extend((0..3).map(|i| {
+        format!(
+            "run=nightly-2|obj=contacts|op=create|rec=p{i}@x.io|id={}|st=ok",
+            800 + i
+        )
+    }));
+    let d = diagnose(&specs);
+    assert_eq!(d.events.landed_twice, 3);
+    assert_eq!(d.primary_layer, Some(Layer::Dedupe));
+    assert_eq!(d.pattern, Pattern::DuplicatesAfterReruns);
+    assert_eq!(d.decision.action, Action::ReconcileKeys);
+    assert_eq!(d.groups[0].code.as_deref(), Some("CREATED_AGAIN"));
+    assert!(tripped(&d).contains(&"three_identical_failures"));
+
+    // One CRM record reached under a second key (email, then customer id).
+    let specs = vec![
+        "run=r1|obj=contacts|op=upsert|rec=ana@x.io|id=501|st=ok".to_owned(),
+        "run=r1|obj=contacts|op=upsert|rec=bo@x.io|id=502|st=ok".to_owned(),
+        "run=r2|obj=contacts|op=upsert|rec=CUS-1|id=501|st=ok".to_owned(),
+    ];
+    let d = diagnose(&specs);
+    assert_eq!(d.events.landed_twice, 1);
+    assert_eq!(d.decision.action, Action::ReconcileKeys);
+    assert!(tripped(&d).contains(&"id_source_shifted"));
+    assert_eq!(evidence(&d, "id_source_shifted"), ["t.log:1", "t.log:3"]);
+
+    // Keys a reader made from row numbers are never compared across runs.
+    let specs = vec![
+        "run=r1|obj=Contact|op=create|rec=row 2|id=003A|st=ok".to_owned(),
+        "run=r2|obj=Contact|op=create|rec=row 2|id=003B|st=ok".to_owned(),
+        "run=r2|obj=Contact|op=create|rec=row 3|id=003A|st=ok".to_owned(),
+    ];
+    let d = diagnose(&specs);
+    assert_eq!(d.decision.action, Action::None);
+    assert_eq!(d.events.landed_twice, 0);
+}
+
+#[test]
+fn one_error_in_different_wrappers_counts_as_identical() {
+    let specs = vec![
+        "rec=a@x.io|st=failed|msg=Zap 'Typeform to Salesforce' step 2 Errored: Salesforce (1.3.1): INVALID_SESSION_ID: Session expired or invalid (lead a@x.io)".to_owned(),
+        "rec=b@x.io|st=failed|msg=Zap 'Stripe to Salesforce' step 3 Errored: Salesforce (1.3.1): INVALID_SESSION_ID: Session expired or invalid (opportunity inv-100)".to_owned(),
+        "rec=c@x.io|st=failed|msg=ERROR sync: INVALID_SESSION_ID: Session expired or invalid".to_owned(),
+    ];
+    let d = diagnose(&specs);
+    assert_eq!(d.groups.len(), 1);
+    assert_eq!(d.groups[0].count, 3);
+    assert!(tripped(&d).contains(&"three_identical_failures"));
+    // Validation rules keep their admin's words: two rules, two failures.
+    let specs = vec![
+        "rec=a|st=failed|msg=ERROR FIELD_CUSTOM_VALIDATION_EXCEPTION: Phone must be in E.164 format".to_owned(),
+        "rec=b|st=failed|msg=WARN step 4 FIELD_CUSTOM_VALIDATION_EXCEPTION: Close date cannot be in the past".to_owned(),
+        "rec=c|st=failed|msg=WARN step 9 FIELD_CUSTOM_VALIDATION_EXCEPTION: Phone must be in E.164 format".to_owned(),
+    ];
+    let d = diagnose(&specs);
+    assert_eq!(d.groups.len(), 2);
+    assert_eq!(d.groups[0].count, 2);
+}
+
 // ---- The rule set
 
 #[test]
@@ -539,9 +609,21 @@ fn side_effects_do_not_choose_the_layer() {
         "run=r1|batch=1|obj=Contact|rec=c|st=failed|code=ALL_OR_NONE_OPERATION_ROLLED_BACK|msg=Record rolled back because not all records were valid and the request was using AllOrNone header".to_owned(),
     ];
     let d = diagnose(&specs);
-    assert_eq!(d.primary_layer, Some(Layer::Mapping));
+    // The rollback is not a transport failure, and the records rolled back
+    // would have moved: the one record that failed is the cause.
+    assert_eq!(d.primary_layer, Some(Layer::Record));
+    assert_eq!(d.pattern, Pattern::IsolatedRecord);
+    assert_eq!(d.blast_radius.scope, Scope::SingleRecord);
+    assert_eq!(d.blast_radius.records_failed, 3);
+    assert_eq!(d.decision.action, Action::FixRecord);
+    assert_eq!(d.decision.test_record.as_deref(), Some("a"));
     assert!(d.groups.iter().any(|g| g.side_effect));
     assert!(!tripped(&d).contains(&"three_identical_failures"));
+    // Two records missing the field is the mapping again.
+    let mut specs = specs;
+    specs.push("run=r1|batch=1|obj=Contact|rec=d|st=failed|code=REQUIRED_FIELD_MISSING|msg=Required fields are missing: [LastName]|f=LastName".to_owned());
+    let d = diagnose(&specs);
+    assert_eq!(d.primary_layer, Some(Layer::Mapping));
 }
 
 #[test]

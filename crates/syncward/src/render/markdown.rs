@@ -87,7 +87,12 @@ pub fn write(out: &mut impl Write, d: &Diagnosis, files: &[String]) -> io::Resul
         "| **Logs** | {} ({} events, {} failed{}) |",
         esc(&files.join(", ")),
         thousands(d.events.total),
-        thousands(d.events.failed + d.events.partial + d.events.changed_after_write),
+        thousands(
+            d.events.failed
+                + d.events.partial
+                + d.events.changed_after_write
+                + d.events.landed_twice
+        ),
         if d.events.malformed > 0 {
             format!(", {} unreadable lines", thousands(d.events.malformed))
         } else {

@@ -10,7 +10,7 @@ pub fn write(out: &mut impl Write, d: &Diagnosis, files: &[String]) -> io::Resul
     let e = &d.events;
     writeln!(
         out,
-        "{} {} read: {} ({} ok, {} failed{}{}).",
+        "{} {} read: {} ({} ok, {} failed{}{}{}).",
         s.bold("syncward diagnosis:"),
         plural(files.len() as u64, "log", "logs"),
         plural(e.total, "event", "events"),
@@ -21,6 +21,11 @@ pub fn write(out: &mut impl Write, d: &Diagnosis, files: &[String]) -> io::Resul
                 ", {} changed after the write",
                 thousands(e.changed_after_write)
             )
+        } else {
+            String::new()
+        },
+        if e.landed_twice > 0 {
+            format!(", {} landed as a duplicate", thousands(e.landed_twice))
         } else {
             String::new()
         },
