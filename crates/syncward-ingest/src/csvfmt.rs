@@ -455,8 +455,17 @@ fn events_row<'a>(cols: &Columns, f: &[&'a str], origin: Origin) -> Result<Event
             .or_else(|| get("changed.by"))
             .map(Cow::Borrowed),
     };
+    // Flat `from`, `to`, `by` columns beside `field` say the same.
+    let flat = Changed {
+        field: get("field").map(Cow::Borrowed),
+        from: get("from").map(Cow::Borrowed),
+        to: get("to").map(Cow::Borrowed),
+        by: get("by").map(Cow::Borrowed),
+    };
     if changed.field.is_some() || changed.by.is_some() {
         ev.changed = Some(changed);
+    } else if flat.by.is_some() || flat.from.is_some() || flat.to.is_some() {
+        ev.changed = Some(flat);
     } else if let Some(json) = get("changed")
         && let Ok(c) = serde_json::from_str::<Changed<'_>>(json)
     {

@@ -493,16 +493,27 @@ fn hubspot(
     }
 
     if ex.status >= 400 {
-        // The whole batch was rejected: every input failed the same way.
+        // The whole batch was rejected. HubSpot fails every input for one
+        // bad one: where the error names the bad values, those inputs carry
+        // the error and the rest failed only because they shared the batch.
+        let body = resp.unwrap_or(&Value::Null);
         if inputs.is_empty() {
             let mut ev = make(Status::Failed);
-            fill_hubspot_error(&mut ev, resp.unwrap_or(&Value::Null));
+            fill_hubspot_error(&mut ev, body);
             sink.event(&ev);
         }
+        let culprits = hubspot_culprits(body, &inputs);
         for (i, input) in inputs.iter().enumerate() {
             let mut ev = make(Status::Failed);
             ev.record = Some(Cow::Owned(key_of(input, i)));
-            fill_hubspot_error(&mut ev, resp.unwrap_or(&Value::Null));
+            if culprits.as_ref().is_none_or(|c| c[i]) {
+                fill_hubspot_error(&mut ev, body);
+            } else {
+                ev.code = Some(Cow::Borrowed(BATCH_REJECTED));
+                ev.message = Some(Cow::Borrowed(
+                    "BATCH_REJECTED: not written because another input of the same batch was invalid (HubSpot rejects the whole batch for one bad input)",
+                ));
+            }
             sink.event(&ev);
         }
         return;
@@ -557,6 +568,85 @@ fn hubspot(
 }
 
 /// HubSpot's error body: `{status, message, category, subCategory, errors[]}`.
+/// The code of a record that failed only because its batch was rejected
+/// for another record (a consequence, not a cause).
+pub const BATCH_REJECTED: &str = "BATCH_REJECTED";
+
+/// Which inputs of a rejected HubSpot batch the error names: an input whose
+/// property holds the value a validation error quotes ("Customer was not
+/// one of the allowed options"), or whose id is listed as a duplicate.
+/// `None` when the error names none, or all of them.
+fn hubspot_culprits(body: &Value, inputs: &[&Value]) -> Option<Vec<bool>> {
+    if inputs.len() < 2 {
+        return None;
+    }
+    let message = s(body.get("message")).unwrap_or_default();
+    // (property, what the error says of its value)
+    let mut named: Vec<(String, String)> = Vec::new();
+    if let Some(start) = message.find('[')
+        && let Ok(Value::Array(items)) = serde_json::from_str::<Value>(&message[start..])
+    {
+        for item in &items {
+            if let (Some(name), Some(m)) = (s(item.get("name")), s(item.get("message"))) {
+                named.push((name, m));
+            }
+        }
+    }
+    for e in body
+        .get("errors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = e
+            .get("context")
+            .and_then(|c| c.get("propertyName"))
+            .and_then(|p| match p {
+                Value::Array(list) => list.first().and_then(Value::as_str).map(str::to_owned),
+                other => other.as_str().map(str::to_owned),
+            })
+            .or_else(|| s(e.get("name")));
+        if let (Some(name), Some(m)) = (name, s(e.get("message"))) {
+            named.push((name, m));
+        }
+    }
+    let quoted = |said: &str, value: &str| {
+        // The value stands before any list of allowed options.
+        let head = said.split(':').next().unwrap_or(said);
+        !value.is_empty()
+            && head.match_indices(value).any(|(at, _)| {
+                let before = head[..at].chars().next_back();
+                let after = head[at + value.len()..].chars().next();
+                before.is_none_or(|c| !c.is_alphanumeric())
+                    && after.is_none_or(|c| !c.is_alphanumeric())
+            })
+    };
+    let dup_ids: Vec<&str> = message
+        .strip_prefix("Duplicate IDs found in batch input: ")
+        .and_then(|rest| rest.split(']').next())
+        .map(|list| {
+            list.trim_start_matches('[')
+                .split(',')
+                .map(|x| x.trim().trim_matches('"'))
+                .filter(|x| !x.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let marks: Vec<bool> = inputs
+        .iter()
+        .map(|input| {
+            let props = input.get("properties");
+            named.iter().any(|(name, said)| {
+                props
+                    .and_then(|p| s(p.get(name)))
+                    .is_some_and(|v| quoted(said, &v))
+            }) || s(input.get("id")).is_some_and(|id| dup_ids.contains(&id.as_str()))
+        })
+        .collect();
+    let hits = marks.iter().filter(|m| **m).count();
+    (hits > 0 && hits < inputs.len()).then_some(marks)
+}
+
 fn fill_hubspot_error(ev: &mut Event<'static>, body: &Value) {
     let message = s(body.get("message")).unwrap_or_else(|| text(body));
     let sub_code = body.get("errors").and_then(Value::as_array).and_then(|a| {

@@ -8,7 +8,7 @@ use crate::source::Input;
 use crate::{IngestError, Sink};
 use std::borrow::Cow;
 use std::sync::Arc;
-use syncward_core::event::{Status, parse_ts};
+use syncward_core::event::{Op, Status, parse_ts};
 use syncward_core::{Event, Origin};
 
 const ERROR_WORDS: &[&str] = &[
@@ -120,6 +120,14 @@ pub fn parse_line(line: &str, origin: Origin) -> Option<Event<'_>> {
     ev.batch_size = hint(rest, "batch_size").and_then(|s| s.parse().ok());
     if status.is_failure() {
         ev.message = Some(Cow::Borrowed(rest));
+    }
+    // A token refresh or a reconnect names no record: it is the auth step.
+    let refresh = lower.contains("refresh")
+        && ["token", "oauth", "invalid_grant", "credential"]
+            .iter()
+            .any(|w| lower.contains(w));
+    if ev.record.is_none() && (refresh || lower.contains("reconnect")) {
+        ev.op = Some(Op::Reconnect);
     }
     Some(ev)
 }
@@ -258,6 +266,23 @@ mod tests {
             .map(|e| e.status),
             Some(Status::Ok)
         );
+    }
+
+    #[test]
+    fn a_failed_token_refresh_is_the_reconnect() {
+        let ev = parse_line(
+            "2026-12-01 09:00:02 ERROR token refresh failed: invalid_grant: expired access/refresh token",
+            o(),
+        )
+        .expect("event");
+        assert_eq!(ev.op, Some(Op::Reconnect));
+        assert_eq!(ev.status, Status::Failed);
+        let ev = parse_line(
+            "ERROR record=lead-4 INVALID_SESSION_ID: Session expired or invalid",
+            o(),
+        )
+        .expect("event");
+        assert_eq!(ev.op, None);
     }
 
     #[test]

@@ -27,6 +27,7 @@ struct Owned {
     batch_size: Option<u32>,
     at: String,
     retry_after: Option<u32>,
+    changed_by: Option<String>,
 }
 
 impl Sink for Got {
@@ -45,6 +46,10 @@ impl Sink for Got {
             batch_size: e.batch_size,
             at: e.origin.to_string(),
             retry_after: e.retry_after,
+            changed_by: e
+                .changed
+                .as_ref()
+                .and_then(|c| c.by.as_deref().map(str::to_owned)),
         });
     }
     fn problem(&mut self, p: Problem) {
@@ -436,4 +441,78 @@ fn salesforce_result_files_name_their_object() {
     // From columns only one object has.
     let (got, _) = read("error.csv", b"LastName,Company,Email,ERROR\nNg,Acme,ng@x.io,Required fields are missing: [LeadSource]\n");
     assert_eq!(got.events[0].object.as_deref(), Some("Lead"));
+}
+
+#[test]
+fn a_hubspot_batch_rejected_for_one_bad_input_names_that_input() {
+    let inputs: Vec<serde_json::Value> = ["lead", "Customer", "lead"]
+        .iter()
+        .enumerate()
+        .map(|(i, stage)| {
+            serde_json::json!({"idProperty": "email", "id": format!("h{i}@x.io"),
+            "properties": {"email": format!("h{i}@x.io"), "lifecyclestage": stage}})
+        })
+        .collect();
+    let line = serde_json::json!({"method": "POST",
+        "url": "https://api.hubapi.com/crm/v3/objects/contacts/batch/upsert", "status": 400,
+        "request": {"inputs": inputs},
+        "response": {"status": "error", "category": "VALIDATION_ERROR", "correlationId": "c1",
+            "message": "Property values were not valid: [{\"isValid\":false,\"message\":\"Customer was not one of the allowed options: [lead, customer]\",\"error\":\"INVALID_OPTION\",\"name\":\"lifecyclestage\"}]"}});
+    let (got, _) = read("hs.jsonl", format!("{line}\n").as_bytes());
+    let codes: Vec<Option<&str>> = got.events.iter().map(|e| e.code.as_deref()).collect();
+    assert_eq!(
+        codes,
+        vec![
+            Some("BATCH_REJECTED"),
+            Some("VALIDATION_ERROR"),
+            Some("BATCH_REJECTED")
+        ]
+    );
+    assert!(got.events.iter().all(|e| e.status == Status::Failed));
+
+    // Duplicate ids in one batch: the repeated inputs carry the error.
+    let line = serde_json::json!({"method": "POST",
+        "url": "https://api.hubapi.com/crm/v3/objects/contacts/batch/upsert", "status": 400,
+        "request": {"inputs": [{"idProperty": "email", "id": "a@x.io", "properties": {}}, {"idProperty": "email", "id": "b@x.io", "properties": {}}, {"idProperty": "email", "id": "a@x.io", "properties": {}}]},
+        "response": {"status": "error", "category": "VALIDATION_ERROR",
+            "message": "Duplicate IDs found in batch input: [a@x.io]. IDs must be unique"}});
+    let (got, _) = read("hs.jsonl", format!("{line}\n").as_bytes());
+    let codes: Vec<Option<&str>> = got.events.iter().map(|e| e.code.as_deref()).collect();
+    assert_eq!(
+        codes,
+        vec![
+            Some("VALIDATION_ERROR"),
+            Some("BATCH_REJECTED"),
+            Some("VALIDATION_ERROR")
+        ]
+    );
+
+    // An error every input shares (an unknown property) is every input's.
+    let line = serde_json::json!({"method": "POST",
+        "url": "https://api.hubapi.com/crm/v3/objects/contacts/batch/create", "status": 400,
+        "request": {"inputs": [{"properties": {"email": "a@x.io", "fav": "x"}}, {"properties": {"email": "b@x.io", "fav": "y"}}]},
+        "response": {"status": "error", "category": "VALIDATION_ERROR",
+            "message": "Property values were not valid: [{\"isValid\":false,\"message\":\"Property \\\"fav\\\" does not exist\",\"error\":\"PROPERTY_DOESNT_EXIST\",\"name\":\"fav\"}]"}});
+    let (got, _) = read("hs.jsonl", format!("{line}\n").as_bytes());
+    assert!(
+        got.events
+            .iter()
+            .all(|e| e.code.as_deref() != Some("BATCH_REJECTED"))
+    );
+}
+
+#[test]
+fn events_csv_takes_flat_change_columns() {
+    let (got, f) = read(
+        "events.csv",
+        b"ts,run,object,op,record,crm_id,status,field,from,to,by\n2026-12-01T09:00:00Z,t1,deals,test,deal-1,9001,ok,,,,\n2026-12-01T09:00:01Z,t1,deals,readback,deal-1,9001,ok,dealstage,appointmentscheduled,closedlost,Workflow: Stale deal cleanup\n",
+    );
+    assert_eq!(f, Some(Format::EventsCsv));
+    assert_eq!(got.events.len(), 2);
+    assert_eq!(got.events[1].op, Some(Op::Readback));
+    assert_eq!(
+        got.events[1].changed_by.as_deref(),
+        Some("Workflow: Stale deal cleanup")
+    );
+    assert_eq!(got.events[0].changed_by, None);
 }

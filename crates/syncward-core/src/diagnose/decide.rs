@@ -14,11 +14,32 @@ pub(super) fn is_value_rule(rule: &str) -> bool {
     )
 }
 
+/// A used-up daily API allowance: nothing goes through until it resets,
+/// and smaller batches would only spend more calls.
+fn is_daily_quota(g: &Group) -> bool {
+    if g.rule.as_deref() == Some("hubspot.rate_limit_daily") {
+        return true;
+    }
+    let text = g.example.to_ascii_lowercase();
+    [
+        "totalrequests",
+        "daily limit",
+        "daily api",
+        "per day",
+        "per 24",
+        "api calls limit",
+        "number of api calls exceeded",
+        "credits limit",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
+}
+
 /// Codes that report the consequence of another failure, not a cause.
 pub(super) fn is_side_effect_code(code: &str) -> bool {
     matches!(
         code,
-        "ALL_OR_NONE_OPERATION_ROLLED_BACK" | "PROCESSING_HALTED" | "HTTP 412"
+        "ALL_OR_NONE_OPERATION_ROLLED_BACK" | "PROCESSING_HALTED" | "HTTP 412" | "BATCH_REJECTED"
     )
 }
 
@@ -611,6 +632,12 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
                         Action::InspectTransport,
                         "A smaller batch failed too, so batch size is not the cause: stop and inspect the transport (network, API limits, queue timing).".into(),
                         stop_rules.iter().find(|r| r.id == StopRuleId::SmallerBatchFailed).map(|r| r.evidence.clone()).unwrap_or_default(),
+                    )
+                } else if primary_groups.first().is_some_and(|g| is_daily_quota(g)) {
+                    (
+                        Action::InspectTransport,
+                        "The CRM's daily API allowance is used up: nothing more goes through until it resets, and smaller batches would only spend more calls. Stop the sync until the reset, then check it fits inside the daily limit (fewer, larger calls; the bulk API for big loads).".into(),
+                        evidence_top.clone(),
                     )
                 } else if transient_blip {
                     (

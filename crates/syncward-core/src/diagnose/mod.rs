@@ -453,8 +453,12 @@ impl<'c> Analyzer<'c> {
         if let Some(ra) = ev.retry_after {
             self.max_retry_after = Some(self.max_retry_after.map_or(ra, |m| m.max(ra)));
         }
-        if ev.direction.is_some() {
-            self.direction_seen = ev.direction;
+        // Events going both ways make a two-way sync.
+        if let Some(d) = ev.direction {
+            self.direction_seen = match self.direction_seen {
+                Some(seen) if seen != d => Some(Direction::Bi),
+                _ => Some(d),
+            };
         }
         if ev.crm.is_some() {
             self.crm_seen = ev.crm;
@@ -1008,7 +1012,11 @@ impl<'c> Analyzer<'c> {
         } else {
             ev.fields.iter().map(|f| f.to_string()).collect()
         };
-        let code = c.code.or_else(|| ev.code.as_deref().map(Arc::from));
+        // A reader's word that the record failed for another's sake stands.
+        let code = match ev.code.as_deref() {
+            Some(own) if decide::is_side_effect_code(own) => Some(Arc::from(own)),
+            own => c.code.or_else(|| own.map(Arc::from)),
+        };
         // A vendor code with its fields names a failure exactly, whatever
         // value each record carried ("bad value ...: Webinar" and "...: web"
         // are one failure); otherwise the text's signature does.
@@ -1026,7 +1034,7 @@ impl<'c> Analyzer<'c> {
                 if !code.starts_with("HTTP")
                     && matches!(c.layer, Layer::Auth | Layer::Transport | Layer::Dedupe) =>
             {
-                code.to_string()
+                format!("{code}: {}", c.title)
             }
             // A log line wraps the vendor's error in its own words (a Zap's
             // name, a step number, a log level): the error starts at its code.

@@ -172,6 +172,22 @@ fn sync_starts_then_times_out_points_to_transport_and_smaller_batches() {
 }
 
 #[test]
+fn a_used_up_daily_quota_stops_rather_than_shrinking_batches() {
+    let mut specs: Vec<String> = (0..3).map(|i| ok(&format!("c{i}"), "contacts")).collect();
+    specs.extend((3..6).map(|i| format!("run=r1|crm=hubspot|obj=contacts|op=create|rec=c{i}|st=failed|http=429|code=RATE_LIMITS|msg=You have reached your daily limit. [RATE_LIMITS] [policyName: DAILY]")));
+    let d = diagnose(&specs);
+    assert_eq!(d.primary_layer, Some(Layer::Transport));
+    assert_eq!(d.decision.action, Action::InspectTransport);
+    assert!(d.decision.reason.contains("daily"));
+    assert_eq!(d.decision.batch_size, None);
+    // The ten-second limit is another failure, and smaller batches help.
+    let mut specs: Vec<String> = (0..3).map(|i| ok(&format!("c{i}"), "contacts")).collect();
+    specs.extend((3..6).map(|i| format!("run=r1|crm=hubspot|obj=contacts|op=create|rec=c{i}|st=failed|http=429|code=RATE_LIMITS|msg=You have reached your ten_secondly_rolling limit. [RATE_LIMITS] [policyName: TEN_SECONDLY_ROLLING]")));
+    let d = diagnose(&specs);
+    assert_eq!(d.decision.action, Action::ReduceBatch);
+}
+
+#[test]
 fn a_smaller_batch_failing_too_stops_and_inspects_transport() {
     let specs = vec![
         "run=r1|batch=1|size=200|rec=a|st=ok".to_owned(),
@@ -492,6 +508,17 @@ fn bi_directional_sync_freezes_one_direction_first() {
             .iter()
             .any(|t| t.contains("freeze writes in one direction first"))
     );
+    assert_eq!(d.context.direction.as_deref(), Some("bi"));
+    // A log with events going both ways shows a two-way sync by itself.
+    let mut e1 = e(&specs[0], 1);
+    e1.direction = Some(Direction::SourceToCrm);
+    let mut e2 = e(&specs[1], 2);
+    e2.direction = Some(Direction::CrmToSource);
+    let ctx = Context::default();
+    let mut a = Analyzer::new(engine(), &ctx);
+    a.push(&e1);
+    a.push(&e2);
+    let d = a.finish(&ctx);
     assert_eq!(d.context.direction.as_deref(), Some("bi"));
 }
 
