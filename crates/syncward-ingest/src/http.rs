@@ -598,15 +598,7 @@ fn hubspot_culprits(body: &Value, inputs: &[&Value]) -> Option<Vec<bool>> {
         .into_iter()
         .flatten()
     {
-        let name = e
-            .get("context")
-            .and_then(|c| c.get("propertyName"))
-            .and_then(|p| match p {
-                Value::Array(list) => list.first().and_then(Value::as_str).map(str::to_owned),
-                other => other.as_str().map(str::to_owned),
-            })
-            .or_else(|| s(e.get("name")));
-        if let (Some(name), Some(m)) = (name, s(e.get("message"))) {
+        if let (Some(name), Some(m)) = (error_property(e), s(e.get("message"))) {
             named.push((name, m));
         }
     }
@@ -647,6 +639,18 @@ fn hubspot_culprits(body: &Value, inputs: &[&Value]) -> Option<Vec<bool>> {
     (hits > 0 && hits < inputs.len()).then_some(marks)
 }
 
+/// The property a HubSpot error detail names (`context.propertyName`, a
+/// string or a list, or `name`).
+fn error_property(e: &Value) -> Option<String> {
+    e.get("context")
+        .and_then(|c| c.get("propertyName"))
+        .and_then(|p| match p {
+            Value::Array(list) => list.first().and_then(Value::as_str).map(str::to_owned),
+            other => other.as_str().map(str::to_owned),
+        })
+        .or_else(|| s(e.get("name")))
+}
+
 fn fill_hubspot_error(ev: &mut Event<'static>, body: &Value) {
     let message = s(body.get("message")).unwrap_or_else(|| text(body));
     let sub_code = body.get("errors").and_then(Value::as_array).and_then(|a| {
@@ -675,18 +679,7 @@ fn fill_hubspot_error(ev: &mut Event<'static>, body: &Value) {
         .and_then(Value::as_array)
         .map(|a| {
             a.iter()
-                .filter_map(|e| {
-                    e.get("context")
-                        .and_then(|c| c.get("propertyName"))
-                        .and_then(|p| match p {
-                            Value::Array(list) => {
-                                list.first().and_then(Value::as_str).map(str::to_owned)
-                            }
-                            other => other.as_str().map(str::to_owned),
-                        })
-                        .or_else(|| s(e.get("name")))
-                        .or_else(|| s(e.get("in")))
-                })
+                .filter_map(|e| error_property(e).or_else(|| s(e.get("in"))))
                 .collect()
         })
         .unwrap_or_default();
