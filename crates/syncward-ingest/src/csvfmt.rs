@@ -346,6 +346,9 @@ fn build<'a>(
             }
             // Bulk 1.0 results are in request order: the row is the record.
             ev.record = Some(row_key());
+            // One file holds one batch's results, so a file with both
+            // outcomes is a batch written partly.
+            ev.batch = Some(Cow::Owned(ev.origin.file.to_string()));
             Ok(ev)
         }
         Kind::DataLoaderError => {

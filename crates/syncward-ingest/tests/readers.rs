@@ -28,6 +28,7 @@ struct Owned {
     at: String,
     retry_after: Option<u32>,
     changed_by: Option<String>,
+    batch: Option<String>,
 }
 
 impl Sink for Got {
@@ -50,6 +51,7 @@ impl Sink for Got {
                 .changed
                 .as_ref()
                 .and_then(|c| c.by.as_deref().map(str::to_owned)),
+            batch: e.batch.as_deref().map(str::to_owned),
         });
     }
     fn problem(&mut self, p: Problem) {
@@ -202,6 +204,10 @@ fn salesforce_result_files() {
     assert_eq!(got.events.len(), 2);
     assert_eq!(got.events[1].fields, vec!["LastName"]);
     assert_eq!(got.events[1].record.as_deref(), Some("row 2"));
+    // The file is one batch's results: a success beside a failure is a
+    // batch written partly.
+    assert!(got.events[0].batch.is_some());
+    assert_eq!(got.events[0].batch, got.events[1].batch);
 
     let (got, f) = read(
         "s.csv",
@@ -332,6 +338,9 @@ fn byte_order_marks_and_utf16_change_nothing_in_any_format() {
             .map(|e| {
                 let mut e = e.clone();
                 e.at = e.at.rsplit('/').next().unwrap_or_default().to_owned();
+                e.batch = e
+                    .batch
+                    .map(|b| b.rsplit('/').next().unwrap_or_default().to_owned());
                 format!("{e:?}")
             })
             .collect::<Vec<_>>()
