@@ -520,13 +520,22 @@ fn diagnose_context_flags_and_config_file() {
             "--owner",
             "Sam",
             "--minutes-spent",
-            "90",
+            "20",
         ])
         .assert()
         .code(1);
     let d: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
     assert_eq!(d["context"]["owner"], "Sam");
     assert_eq!(d["decision"]["action"], "escalate");
+    // Over an hour on these few records: the day goes manual.
+    let out = syncward()
+        .current_dir(dir.path())
+        .args(["diagnose", "errors.csv", "--format", "json"])
+        .args(["--minutes-spent", "90"])
+        .assert()
+        .code(1);
+    let d: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert_eq!(d["decision"]["action"], "manual_fallback");
     syncward()
         .current_dir(dir.path())
         .args(["diagnose", "errors.csv", "--direction", "sideways"])

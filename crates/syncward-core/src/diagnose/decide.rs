@@ -439,6 +439,13 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
     );
 
     let minutes = ctx.minutes_spent;
+    // Time spent that the logs cannot show is the user's word, and the
+    // failure it was spent on is in the logs.
+    let spent_evidence = |m: u32| {
+        std::iter::once(format!("--minutes-spent {m}"))
+            .chain(causes.first().map(|(_, g)| g.first.0.to_string()))
+            .collect::<Vec<_>>()
+    };
     let persistent = causes.iter().find(|(_, g)| {
         let span = match (g.min_ts, g.max_ts) {
             (Some(x), Some(y)) => y - x,
@@ -461,15 +468,17 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
             }
             _ => "no error has persisted 15 minutes across fixes".into(),
         },
-        persistent
-            .map(|(_, g)| vec![g.first.0.to_string(), g.last.0.to_string()])
-            .unwrap_or_default(),
+        match (persistent, minutes) {
+            (Some((_, g)), _) => vec![g.first.0.to_string(), g.last.0.to_string()],
+            (None, Some(m)) if fifteen => spent_evidence(m),
+            _ => Vec::new(),
+        },
     );
 
     // Repair time the logs show: from the first failure to the last, when
     // the failures span more than one run (someone kept trying).
-    let log_span_ms = match (a.failure_min_ts, a.failure_max_ts) {
-        (Some(x), Some(y)) if a.runs_with_failures.len() >= 2 => y - x,
+    let log_span_ms = match (&a.failure_min_ts, &a.failure_max_ts) {
+        (Some((x, _)), Some((y, _))) if a.runs_with_failures.len() >= 2 => y - x,
         _ => 0,
     };
     let hour_spent = minutes.is_some_and(|m| m >= 60) || log_span_ms >= HOUR_MS;
@@ -487,7 +496,12 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
         } else {
             "less than an hour spent so far".into()
         },
-        Vec::new(),
+        match (minutes, &a.failure_min_ts, &a.failure_max_ts) {
+            _ if !(hour_spent && low_volume) => Vec::new(),
+            (Some(m), _, _) if m >= 60 => spent_evidence(m),
+            (_, Some((_, first)), Some((_, last))) => vec![first.to_string(), last.to_string()],
+            _ => Vec::new(),
+        },
     );
 
     rule(
@@ -577,25 +591,37 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
             "A reconnect already failed once. The seed's rule: stop and escalate instead of reconnecting again.".into(),
             origins(&a.reconnect_failed),
         )
+    } else if tripped(StopRuleId::HourOnLowVolume) {
+        // Past the hour the 15-minute escalation is behind the team: the
+        // seed's later cutoff says what to do with the day.
+        (
+            Action::ManualFallback,
+            format!(
+                "Over an hour has gone into a failure that touches only {records_failed} record(s): processing them by hand today beats another round of guessing, while the real fix is traced."
+            ),
+            stop_rules
+                .iter()
+                .find(|r| r.id == StopRuleId::HourOnLowVolume)
+                .map(|r| r.evidence.clone())
+                .unwrap_or_default(),
+        )
     } else if tripped(StopRuleId::FifteenMinutesSameError) {
         (
             Action::Escalate,
             "The same error is still there after 15 minutes of fixes: pause and escalate, so the team stops looping on one issue.".into(),
             stop_rules.iter().find(|r| r.id == StopRuleId::FifteenMinutesSameError).map(|r| r.evidence.clone()).unwrap_or_default(),
         )
-    } else if tripped(StopRuleId::HourOnLowVolume) {
-        (
-            Action::ManualFallback,
-            format!(
-                "Over an hour has gone into a failure that touches only {records_failed} record(s): processing them by hand today beats another round of guessing."
-            ),
-            evidence_top.clone(),
-        )
     } else if tripped(StopRuleId::RevenueRecordsAffected) && !a.revenue_nonblip.is_empty() {
         (
             Action::ManualFallback,
             "Billing, contract or pipeline records are failing for a reason a retry will not fix: stop automation and enter them by hand to protect the audit trail and revenue data.".into(),
             origins(&a.revenue_nonblip),
+        )
+    } else if ctx.no_owner() && primary_layer != Layer::Auth && !transient_blip {
+        (
+            Action::ManualFallback,
+            "No one owns this integration: document the failure, switch to the manual fallback for today, and assign one owner before anyone repairs the sync, so two people do not change two systems at once.".into(),
+            evidence_top.clone(),
         )
     } else {
         match primary_layer {
@@ -820,7 +846,7 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
                 Direction::CrmToSource => "crm_to_source".into(),
                 Direction::Bi => "bi".into(),
             }),
-            owner: ctx.owner.clone(),
+            owner: ctx.named_owner().map(str::to_owned),
             critical_objects: a.critical.clone(),
             minutes_spent: ctx.minutes_spent,
             crm: ctx.crm.or(a.crm_seen).map(|c| c.as_str().to_owned()),
@@ -875,8 +901,9 @@ fn then_steps(
         return vec!["Keep the sync running; nothing to repair.".into()];
     }
     let mut steps = Vec::new();
-    match ctx.owner.as_deref() {
+    match ctx.named_owner() {
         Some(owner) => steps.push(format!("{owner} owns this repair; one person changes one system at a time.")),
+        None if ctx.no_owner() => steps.push("Document the failure (the error text, the time, the records) and assign one owner before anyone changes anything: two people changing two systems at once is how this gets worse.".into()),
         None => steps.push("Name one owner for this repair before anyone changes anything; document the failure so two people do not change two systems at once.".into()),
     }
     if ctx.direction.or(direction_seen) == Some(Direction::Bi) {

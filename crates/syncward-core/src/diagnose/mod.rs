@@ -49,6 +49,23 @@ pub struct Context {
     pub crm: Option<Crm>,
 }
 
+impl Context {
+    /// The owner, unless the team said there is none.
+    pub fn named_owner(&self) -> Option<&str> {
+        self.owner.as_deref().filter(|_| !self.no_owner())
+    }
+
+    /// The team said no one owns the integration (`--owner none`).
+    pub fn no_owner(&self) -> bool {
+        self.owner.as_deref().is_some_and(|o| {
+            matches!(
+                o.trim().to_ascii_lowercase().as_str(),
+                "none" | "nobody" | "no one" | "noone" | "-" | ""
+            )
+        })
+    }
+}
+
 /// Revenue objects by default (the seed's "billing, contracts, or pipeline").
 pub const DEFAULT_CRITICAL: &[&str] = &[
     "deal",
@@ -319,8 +336,9 @@ pub struct Analyzer<'c> {
     revenue_nonblip: Vec<Origin>,
     min_ts: Option<i64>,
     max_ts: Option<i64>,
-    failure_min_ts: Option<i64>,
-    failure_max_ts: Option<i64>,
+    /// The earliest and the latest failure by time, and where they are.
+    failure_min_ts: Option<(i64, Origin)>,
+    failure_max_ts: Option<(i64, Origin)>,
     runs_with_failures: Vec<u64>,
     max_batch_size: Option<u32>,
     max_retry_after: Option<u32>,
@@ -757,8 +775,12 @@ impl<'c> Analyzer<'c> {
 
         self.layers.add(layer, 1);
         if let Some(ts) = ev.ts {
-            self.failure_min_ts = Some(self.failure_min_ts.map_or(ts, |m| m.min(ts)));
-            self.failure_max_ts = Some(self.failure_max_ts.map_or(ts, |m| m.max(ts)));
+            if self.failure_min_ts.as_ref().is_none_or(|(m, _)| ts < *m) {
+                self.failure_min_ts = Some((ts, ev.origin.clone()));
+            }
+            if self.failure_max_ts.as_ref().is_none_or(|(m, _)| ts > *m) {
+                self.failure_max_ts = Some((ts, ev.origin.clone()));
+            }
         }
         if self.runs_with_failures.len() < 64 && !self.runs_with_failures.contains(&run_hash) {
             self.runs_with_failures.push(run_hash);

@@ -554,6 +554,21 @@ fn no_owner_means_assign_one_first() {
     };
     let d = diagnose_with(&specs, &ctx);
     assert!(d.decision.then[0].starts_with("Dana owns this repair"));
+    // "No single integration owner": document, fallback, assign one.
+    let ctx = Context {
+        owner: Some("none".into()),
+        ..Context::default()
+    };
+    let d = diagnose_with(&specs, &ctx);
+    assert_eq!(d.decision.action, Action::ManualFallback);
+    assert!(d.decision.then[0].starts_with("Document the failure"));
+    assert_eq!(d.context.owner, None);
+    // An expired token is still one reconnect, owner or not.
+    let auth = vec!["run=r1|obj=Lead|rec=b|st=failed|http=401|code=INVALID_SESSION_ID|msg=Session expired or invalid".to_owned()];
+    assert_eq!(
+        diagnose_with(&auth, &ctx).decision.action,
+        Action::Reconnect
+    );
 }
 
 #[test]
@@ -571,7 +586,12 @@ fn the_same_error_after_fifteen_minutes_of_fixes_escalates() {
         minutes_spent: Some(20),
         ..Context::default()
     };
-    assert_eq!(diagnose_with(&one, &ctx).decision.action, Action::Escalate);
+    let d = diagnose_with(&one, &ctx);
+    assert_eq!(d.decision.action, Action::Escalate);
+    assert_eq!(
+        evidence(&d, "fifteen_minutes_same_error"),
+        ["--minutes-spent 20", "t.log:1"]
+    );
     assert_eq!(diagnose(&one).decision.action, Action::Remap);
 }
 
@@ -586,7 +606,23 @@ fn an_hour_on_a_low_volume_failure_goes_manual_today() {
     };
     let d = diagnose_with(&specs, &ctx);
     assert!(tripped(&d).contains(&"hour_on_low_volume"));
-    // fifteen_minutes_same_error also holds after 75 minutes, and it comes first.
+    // fifteen_minutes_same_error holds too, but the hour is the later cutoff.
+    assert!(tripped(&d).contains(&"fifteen_minutes_same_error"));
+    assert_eq!(d.decision.action, Action::ManualFallback);
+    assert_eq!(
+        evidence(&d, "hour_on_low_volume"),
+        ["--minutes-spent 75", "t.log:1"]
+    );
+    // Many records failing is not low volume: the escalation stands.
+    let many: Vec<String> = (0..25)
+        .map(|i| {
+            format!(
+                "run=r1|obj=Lead|rec=m{i}|st=failed|code=INVALID_EMAIL_ADDRESS|msg=invalid email"
+            )
+        })
+        .collect();
+    let d = diagnose_with(&many, &ctx);
+    assert!(!tripped(&d).contains(&"hour_on_low_volume"));
     assert_eq!(d.decision.action, Action::Escalate);
     let specs = vec![
         "ts=2026-03-01T09:00:00Z|run=r1|obj=Lead|rec=a|st=failed|code=INVALID_EMAIL_ADDRESS|msg=invalid email".to_owned(),
@@ -595,6 +631,7 @@ fn an_hour_on_a_low_volume_failure_goes_manual_today() {
     let d = diagnose(&specs);
     assert!(tripped(&d).contains(&"hour_on_low_volume"));
     assert_eq!(d.decision.action, Action::ManualFallback);
+    assert_eq!(evidence(&d, "hour_on_low_volume"), ["t.log:1", "t.log:2"]);
 }
 
 // ---- The checklist

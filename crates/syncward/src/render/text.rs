@@ -56,6 +56,13 @@ pub fn write(out: &mut impl Write, d: &Diagnosis, files: &[String]) -> io::Resul
             out,
             "Your one next move: none. The sync looks healthy in these logs."
         )?;
+        if e.malformed > 0 {
+            writeln!(
+                out,
+                "But {} could not be read, and what they said is not in this diagnosis: fix or re-export them and run it again.",
+                plural(e.malformed, "line", "lines")
+            )?;
+        }
         problems(out, d, &s)?;
         return Ok(());
     }
