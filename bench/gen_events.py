@@ -2,7 +2,8 @@
 """Generate a realistic syncward event log (JSON Lines) for benchmarks.
 
 About 16% of events fail, with a mix of the errors real syncs see (mapping,
-transport, dedupe, auth, workflow rewrites, single bad records); runs,
+transport, dedupe, auth, workflow rewrites, single bad records, a few
+writes that land as a second CRM record); runs,
 batches of 100, objects and record keys look like a nightly contact/deal sync
 with reruns. Deterministic for a given seed.
 usage: gen_events.py N [SEED] > events.jsonl
@@ -32,7 +33,12 @@ for i in range(n):
         run += 1
     ts += rnd.randint(1, 40)
     obj, crm, _ = rnd.choices(OBJECTS, [o[2] for o in OBJECTS])[0]
-    rec = f"{obj[:1].lower()}-{rnd.randint(1, 600000)}"
+    num = rnd.randint(1, 600000)
+    rec = f"{obj[:1].lower()}-{num}"
+    # The CRM's id for this record: stable across writes and reruns, as an
+    # upsert on a stable key gives; 1 write in 1,000 lands as a second CRM
+    # record (a duplicate from a rerun).
+    crm_id = str(10**10 + num * 7919 + ord(obj[0]))
     batch = i // 100
     ev = {"ts": ts, "run": f"nightly-{run}", "batch": batch, "batch_size": 100, "attempt": 1, "direction": "source_to_crm",
           "crm": crm, "object": obj, "op": "upsert", "record": rec}
@@ -47,8 +53,9 @@ for i in range(n):
                                    e=f"user{rnd.randint(1, 99999)}@example")
         if f: ev["field"] = f
     elif r < 0.165:
-        ev["op"] = "readback"; ev["status"] = "ok"; ev["crm_id"] = str(rnd.randint(10**9, 10**11))
+        ev["op"] = "readback"; ev["status"] = "ok"; ev["crm_id"] = crm_id
         ev["changed"] = {"field": "hubspot_owner_id", "from": "101", "to": str(rnd.choice([202, 303])), "by": "Round robin assignment"}
     else:
-        ev["status"] = "ok"; ev["http_status"] = 200; ev["crm_id"] = str(rnd.randint(10**9, 10**11))
+        ev["status"] = "ok"; ev["http_status"] = 200
+        ev["crm_id"] = crm_id if rnd.random() >= 0.001 else str(rnd.randint(10**9, 10**11) * 10 + 1)
     out.write(json.dumps(ev, separators=(",", ":")) + "\n")

@@ -302,6 +302,8 @@ pub struct Analyzer<'c> {
     groups: Vec<Group>,
     group_index: Map<String, usize>,
     resolved: hashbrown::HashTable<SeenInputs>,
+    /// Each way of landing twice, resolved on its first occurrence.
+    landed_twice_resolved: [Option<Arc<Resolved>>; 2],
     overflow_groups: u64,
     records: Map<u64, RecState>,
     records_overflow: bool,
@@ -366,6 +368,7 @@ impl<'c> Analyzer<'c> {
             groups: Vec::new(),
             group_index: map(),
             resolved: hashbrown::HashTable::new(),
+            landed_twice_resolved: [None, None],
             overflow_groups: 0,
             records: map(),
             records_overflow: false,
@@ -967,6 +970,9 @@ impl<'c> Analyzer<'c> {
 
     /// A write that landed as a duplicate, in one group per way it happened.
     fn resolve_landed_twice(&mut self, how: LandedTwice, ev: &Event<'_>) -> Arc<Resolved> {
+        if let Some(seen) = &self.landed_twice_resolved[how as usize] {
+            return seen.clone();
+        }
         let (code, title, sig) = match how {
             LandedTwice::CreatedAgain => (
                 "CREATED_AGAIN",
@@ -997,7 +1003,9 @@ impl<'c> Analyzer<'c> {
             ev.crm_id.as_deref().unwrap_or("?")
         );
         let group = self.group_of(sig.to_owned(), &failure, &text, ev);
-        Arc::new(Resolved { failure, group })
+        let resolved = Arc::new(Resolved { failure, group });
+        self.landed_twice_resolved[how as usize] = Some(resolved.clone());
+        resolved
     }
 
     /// An error, classified and placed in its group once per distinct
