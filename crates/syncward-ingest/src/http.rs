@@ -582,16 +582,10 @@ fn hubspot_culprits(body: &Value, inputs: &[&Value]) -> Option<Vec<bool>> {
     }
     let message = s(body.get("message")).unwrap_or_default();
     // (property, what the error says of its value)
-    let mut named: Vec<(String, String)> = Vec::new();
-    if let Some(start) = message.find('[')
-        && let Ok(Value::Array(items)) = serde_json::from_str::<Value>(&message[start..])
-    {
-        for item in &items {
-            if let (Some(name), Some(m)) = (s(item.get("name")), s(item.get("message"))) {
-                named.push((name, m));
-            }
-        }
-    }
+    let mut named: Vec<(String, String)> = embedded_property_errors(&message)
+        .iter()
+        .filter_map(|item| Some((s(item.get("name"))?, s(item.get("message"))?)))
+        .collect();
     for e in body
         .get("errors")
         .and_then(Value::as_array)
@@ -639,6 +633,20 @@ fn hubspot_culprits(body: &Value, inputs: &[&Value]) -> Option<Vec<bool>> {
     (hits > 0 && hits < inputs.len()).then_some(marks)
 }
 
+/// The list HubSpot embeds, as JSON text, in a validation message:
+/// `Property values were not valid: [{"isValid":false,"message":...,
+/// "error":"INVALID_OPTION","name":"lifecyclestage"}]`.
+fn embedded_property_errors(message: &str) -> Vec<Value> {
+    message
+        .find('[')
+        .and_then(|start| serde_json::from_str::<Value>(&message[start..]).ok())
+        .and_then(|v| match v {
+            Value::Array(items) => Some(items),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
 /// The property a HubSpot error detail names (`context.propertyName`, a
 /// string or a list, or `name`).
 fn error_property(e: &Value) -> Option<String> {
@@ -674,7 +682,7 @@ fn fill_hubspot_error(ev: &mut Event<'static>, body: &Value) {
         }
     }
     ev.message = Some(Cow::Owned(full));
-    let fields: Vec<String> = body
+    let mut fields: Vec<String> = body
         .get("errors")
         .and_then(Value::as_array)
         .map(|a| {
@@ -683,6 +691,20 @@ fn fill_hubspot_error(ev: &mut Event<'static>, body: &Value) {
                 .collect()
         })
         .unwrap_or_default();
+    // A batch error carries its properties only inside its message.
+    if fields.is_empty() {
+        let embedded = body
+            .get("message")
+            .and_then(Value::as_str)
+            .map(embedded_property_errors);
+        for item in embedded.iter().flatten() {
+            if let Some(name) = s(item.get("name"))
+                && !fields.contains(&name)
+            {
+                fields.push(name);
+            }
+        }
+    }
     ev.fields = fields.into_iter().map(Cow::Owned).collect();
 }
 

@@ -478,6 +478,8 @@ fn a_hubspot_batch_rejected_for_one_bad_input_names_that_input() {
         ]
     );
     assert!(got.events.iter().all(|e| e.status == Status::Failed));
+    // The property named only inside the message is the failure's field.
+    assert_eq!(got.events[1].fields, vec!["lifecyclestage"]);
 
     // Duplicate ids in one batch: the repeated inputs carry the error.
     let line = serde_json::json!({"method": "POST",

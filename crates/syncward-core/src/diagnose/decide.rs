@@ -332,7 +332,11 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
 
     // ---- stop rules ----
     let mut stop_rules: Vec<StopRule> = Vec::new();
-    let mut rule = |id: StopRuleId, tripped: bool, detail: String, evidence: Vec<String>| {
+    let mut rule = |id: StopRuleId, tripped: bool, detail: String, mut evidence: Vec<String>| {
+        // One place cited once (a batch's first write and first failure
+        // can be the same HAR entry or response line).
+        let mut seen = std::collections::HashSet::new();
+        evidence.retain(|e| seen.insert(e.clone()));
         stop_rules.push(StopRule {
             id,
             tripped,

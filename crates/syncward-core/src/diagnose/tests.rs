@@ -413,6 +413,13 @@ fn no_retry_once_when_the_failed_batch_wrote_partially() {
     assert_eq!(evidence(&d, "partial_writes"), ["t.log:1", "t.log:2"]);
     assert_ne!(d.decision.action, Action::RetryOnce);
     assert!(d.decision.then.iter().any(|t| t.contains("review queue")));
+    // One batch response (one HAR entry, one line) holds both: cited once.
+    let ctx = Context::default();
+    let mut a = Analyzer::new(engine(), &ctx);
+    for spec in &specs {
+        a.push(&e(spec, 1));
+    }
+    assert_eq!(evidence(&a.finish(&ctx), "partial_writes"), ["t.log:1"]);
 }
 
 #[test]
