@@ -7,7 +7,7 @@ use syncward_core::Classifier;
 use syncward_core::check::mapping::Mapping;
 use syncward_crm::Token;
 use syncward_sandbox::{Sandbox, Scenario};
-use syncward_store::{Journal, SqliteStore};
+use syncward_store::{Journal, ReviewQueue, SqliteStore};
 use syncward_sync::{Options, run};
 
 fn engine() -> Classifier {

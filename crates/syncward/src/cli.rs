@@ -226,22 +226,33 @@ pub struct SyncArgs {
     /// Continue the last unfinished run of this source and mapping.
     #[arg(long)]
     pub resume: bool,
-    /// The state database (journal, runs, review queue).
-    #[arg(long, value_name = "PATH", default_value = ".syncward/syncward.db")]
-    pub db: std::path::PathBuf,
+    #[command(flatten)]
+    pub state: StateArgs,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
 
+/// Where `sync` and `queue` keep their state.
 #[derive(Debug, Args)]
-pub struct QueueArgs {
+pub struct StateArgs {
+    /// The state (journal, runs, review queue): a SQLite file, or a
+    /// PostgreSQL URL (postgres://user@host/db) that a team shares.
     #[arg(
         long,
-        value_name = "PATH",
+        value_name = "PATH|URL",
+        env = "SYNCWARD_DB",
+        hide_env_values = true,
         default_value = ".syncward/syncward.db",
-        global = true
+        global = true,
+        value_parser = parse_db
     )]
-    pub db: std::path::PathBuf,
+    pub db: syncward_store::Location,
+}
+
+#[derive(Debug, Args)]
+pub struct QueueArgs {
+    #[command(flatten)]
+    pub state: StateArgs,
     #[command(subcommand)]
     pub command: QueueCommand,
 }
@@ -281,4 +292,8 @@ pub enum RulesCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+}
+
+fn parse_db(text: &str) -> Result<syncward_store::Location, std::convert::Infallible> {
+    Ok(syncward_store::Location::parse(text))
 }

@@ -908,11 +908,12 @@ fn demo_tells_the_story_and_exits_0() {
     }
 }
 
-#[test]
-fn sync_then_queue_list_release_drop_export() {
+/// A sync of the demo leads (2 held back by preflight) into the sandbox,
+/// then the review queue worked through with `queue list|show|release|
+/// export|drop`, all on the state at `db` (a SQLite file or a PostgreSQL
+/// URL). The sandbox is handed back for more.
+fn sync_and_work_the_queue(db: &std::ffi::OsStr, dir: &std::path::Path) -> SandboxProc {
     let sb = SandboxProc::start("healthy");
-    let dir = tempfile::tempdir().expect("tmp");
-    let db = dir.path().join("state.db");
     let out = syncward()
         .current_dir(repo_file(""))
         .env("SYNCWARD_TOKEN", "sandbox-token")
@@ -928,7 +929,7 @@ fn sync_then_queue_list_release_drop_export() {
             "json",
             "--db",
         ])
-        .arg(&db)
+        .arg(db)
         .assert()
         .code(1);
     let r: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
@@ -939,7 +940,7 @@ fn sync_then_queue_list_release_drop_export() {
     assert_eq!(r["confirmed"], 148);
     let list = syncward()
         .args(["queue", "list", "--format", "json", "--db"])
-        .arg(&db)
+        .arg(db)
         .assert()
         .success();
     let items = json_lines(&list.get_output().stdout);
@@ -951,21 +952,21 @@ fn sync_then_queue_list_release_drop_export() {
     let second = items[1]["id"].as_i64().expect("id");
     syncward()
         .args(["queue", "show", &first.to_string(), "--db"])
-        .arg(&db)
+        .arg(db)
         .assert()
         .success()
         .stdout(predicates::str::contains("payload"));
     syncward()
         .args(["queue", "release", &first.to_string(), "--db"])
-        .arg(&db)
+        .arg(db)
         .assert()
         .success();
-    let export = dir.path().join("by-hand.csv");
+    let export = dir.join("by-hand.csv");
     syncward()
         .args(["queue", "export", "-o"])
         .arg(&export)
         .arg("--db")
-        .arg(&db)
+        .arg(db)
         .assert()
         .success();
     let csv = std::fs::read_to_string(&export).expect("export");
@@ -982,21 +983,28 @@ fn sync_then_queue_list_release_drop_export() {
     );
     syncward()
         .args(["queue", "drop", &second.to_string(), "--db"])
-        .arg(&db)
+        .arg(db)
         .assert()
         .success();
     let list = syncward()
         .args(["queue", "list", "--format", "json", "--db"])
-        .arg(&db)
+        .arg(db)
         .assert()
         .success();
     assert!(json_lines(&list.get_output().stdout).is_empty());
     syncward()
         .args(["queue", "show", "99999", "--db"])
-        .arg(&db)
+        .arg(db)
         .assert()
         .code(2)
         .stderr(predicates::str::contains("no review-queue item 99999"));
+    sb
+}
+
+#[test]
+fn sync_then_queue_list_release_drop_export() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let sb = sync_and_work_the_queue(dir.path().join("state.db").as_os_str(), dir.path());
     // A dry run writes nothing.
     let out = syncward()
         .current_dir(repo_file(""))
@@ -1016,6 +1024,34 @@ fn sync_then_queue_list_release_drop_export() {
         .assert()
         .success();
     assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("Dry run"));
+}
+
+/// The same story with the state in PostgreSQL, where a team shares one
+/// journal and one review queue; `$SYNCWARD_DB` names it as well as `--db`.
+#[test]
+fn a_team_shares_the_journal_and_queue_in_postgresql() {
+    let server = syncward_store::testing::TestServer::start().expect("PostgreSQL for the test");
+    let url = server.database("team").expect("a database");
+    let dir = tempfile::tempdir().expect("tmp");
+    let _sb = sync_and_work_the_queue(std::ffi::OsStr::new(&url), dir.path());
+    let list = syncward()
+        .env("SYNCWARD_DB", &url)
+        .args(["queue", "list", "--all", "--format", "json"])
+        .assert()
+        .success();
+    let statuses: Vec<Value> = json_lines(&list.get_output().stdout)
+        .iter()
+        .map(|i| i["status"].clone())
+        .collect();
+    assert_eq!(statuses, ["released", "dropped"]);
+    // A server it cannot reach is a plain error, exit 2, password hidden.
+    syncward()
+        .args(["queue", "list", "--db"])
+        .arg("postgres://ops:hunter2@/sync?host=/nonexistent-syncward")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("ops:**REDACTED**@"))
+        .stderr(predicates::str::contains("hunter2").not());
 }
 
 /// A source exported as UTF-16 (Excel's "Unicode text", PowerShell 5) or

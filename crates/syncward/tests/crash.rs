@@ -1,10 +1,12 @@
 //! SIGKILL the sync at pseudo-random moments on the `flaky` sandbox, resume,
 //! and check the CRM holds each record exactly once, or it sits in the
-//! review queue, or the run reported it as not sent. Twenty trials.
+//! review queue, or the run reported it as not sent. Twenty trials with the
+//! SQLite journal, eight with the PostgreSQL one.
 
 use serde_json::Value;
 use std::process::{Command, Stdio};
 use std::time::Duration;
+use syncward_store::Location;
 
 const RECORDS: usize = 150;
 
@@ -14,6 +16,25 @@ fn bin() -> std::path::PathBuf {
 
 #[test]
 fn killed_at_any_moment_resume_sends_nothing_twice_and_loses_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().to_owned();
+    kill_and_resume(20, &|trial| {
+        path.join(format!("trial-{trial}.db")).display().to_string()
+    });
+}
+
+#[test]
+fn the_postgresql_journal_survives_the_same_kills() {
+    let server = syncward_store::testing::TestServer::start().expect("PostgreSQL for the test");
+    kill_and_resume(8, &|trial| {
+        server
+            .database(&format!("trial{trial}"))
+            .expect("a database per trial")
+    });
+}
+
+/// `trials` kills and resumes, each with the state at `db(trial)`.
+fn kill_and_resume(trials: u64, db: &dyn Fn(u64) -> String) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let sb = rt
         .block_on(syncward_sandbox::Sandbox::start(
@@ -34,7 +55,7 @@ fn killed_at_any_moment_resume_sends_nothing_twice_and_loses_nothing() {
     )
     .expect("write");
     let mut seed: u64 = 0x9e37_79b9;
-    for trial in 0..20 {
+    for trial in 0..trials {
         rt.block_on(async {
             reqwest::Client::new()
                 .post(format!("{}/_sandbox/reset", sb.url))
@@ -42,7 +63,7 @@ fn killed_at_any_moment_resume_sends_nothing_twice_and_loses_nothing() {
                 .await
                 .expect("reset")
         });
-        let db = dir.path().join(format!("trial-{trial}.db"));
+        let db = db(trial);
         let args = |resume: bool| {
             let mut c = Command::new(bin());
             c.current_dir(dir.path())
@@ -101,7 +122,7 @@ fn killed_at_any_moment_resume_sends_nothing_twice_and_loses_nothing() {
             total,
             "trial {trial} (killed after {kill_after:?}): a record was written twice"
         );
-        let queued = syncward_store::SqliteStore::open(&db)
+        let queued = syncward_store::open(&Location::parse(&db))
             .expect("db")
             .queue_list(Some("open"))
             .expect("queue");

@@ -15,7 +15,7 @@ use syncward_core::check::mapping::Mapping;
 use syncward_core::diagnose::{Analyzer, Context as DiagContext};
 use syncward_crm::{Client, Crm, Token};
 use syncward_sandbox::{Sandbox, Scenario};
-use syncward_store::SqliteStore;
+use syncward_store::{ReviewQueue, SqliteStore};
 
 const LEADS: &str = include_str!("../../../../examples/demo/leads.csv");
 const LEADS_FIXED: &str = include_str!("../../../../examples/demo/leads-fixed.csv");

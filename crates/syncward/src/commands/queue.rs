@@ -4,7 +4,6 @@ use super::Outcome;
 use crate::cli::{Format, QueueArgs, QueueCommand};
 use anyhow::{Context, Result};
 use std::io::Write;
-use syncward_store::SqliteStore;
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -13,13 +12,13 @@ fn now_ms() -> i64 {
 }
 
 pub fn run(args: QueueArgs) -> Result<Outcome> {
-    if !args.db.exists() {
+    if !args.state.db.exists() {
         anyhow::bail!(
             "no state database at {} (run syncward sync first, or pass --db)",
-            args.db.display()
+            args.state.db
         );
     }
-    let mut store = SqliteStore::open(&args.db)?;
+    let mut store = syncward_store::open(&args.state.db)?;
     let mut out = std::io::stdout().lock();
     match args.command {
         QueueCommand::List { all, format } => {

@@ -8,7 +8,6 @@ use anyhow::{Context, Result};
 use std::io::{IsTerminal, Write};
 use syncward_core::Classifier;
 use syncward_core::check::mapping::Mapping;
-use syncward_store::SqliteStore;
 use syncward_sync::{Options, Report};
 
 pub fn run(engine: &Classifier, args: SyncArgs) -> Result<Outcome> {
@@ -18,12 +17,8 @@ pub fn run(engine: &Classifier, args: SyncArgs) -> Result<Outcome> {
         .ok()
         .filter(|t| !t.trim().is_empty())
         .map(syncward_crm::Token::new);
-    let mut store = SqliteStore::open(&args.db)?;
-    let events_dir = args
-        .db
-        .parent()
-        .map(|p| p.join("runs"))
-        .unwrap_or_else(|| "runs".into());
+    let mut store = syncward_store::open(&args.state.db)?;
+    let events_dir = args.state.db.folder().join("runs");
     let progress: Option<Box<dyn Fn(u64, u64) + Send>> =
         std::io::stderr().is_terminal().then(|| {
             Box::new(|done: u64, total: u64| {
@@ -48,7 +43,7 @@ pub fn run(engine: &Classifier, args: SyncArgs) -> Result<Outcome> {
     };
     let rt = super::schema::runtime()?;
     let report = rt
-        .block_on(syncward_sync::run(&opts, engine, &mut store))
+        .block_on(syncward_sync::run(&opts, engine, store.as_mut()))
         .context("the sync could not run")?;
     let mut out = std::io::stdout().lock();
     match args.format {
@@ -160,7 +155,7 @@ pub fn print(out: &mut impl Write, r: &Report, args: &SyncArgs) -> std::io::Resu
         writeln!(
             out,
             "\nSee what is held back: syncward queue list --db {}",
-            args.db.display()
+            args.state.db
         )?;
     }
     Ok(())
