@@ -11,7 +11,7 @@
 
 use crate::{Batch, Journal, NewItem, QueueItem, Result, ReviewQueue, Run, StoreError};
 use postgres::config::{Host, SslMode};
-use postgres::{Client, NoTls, Row};
+use postgres::{Client, Row};
 use std::collections::HashSet;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -79,16 +79,21 @@ impl PgStore {
     /// Connects to `url` (`postgres://user[:password]@host[:port]/db`;
     /// `$PGPASSWORD` when the URL has no password) and migrates.
     ///
-    /// syncward speaks to PostgreSQL without TLS, so it connects to this
-    /// machine only (loopback or a Unix socket) unless the URL says
-    /// `sslmode=disable`, the owner's word that the network is private.
+    /// TLS as [`tls_mode`] decides: always to a server on another machine
+    /// (the certificate checked against the system's roots, or the CA in
+    /// `sslrootcert=` / `$PGSSLROOTCERT`), never to this machine unless
+    /// `sslmode=` asks; `sslmode=disable` turns it off.
     pub fn connect(url: &str) -> Result<PgStore> {
         let shown = redact(url);
-        let mut config: postgres::Config =
-            url.parse().map_err(|e: postgres::Error| StoreError::Open {
-                file: shown.clone(),
-                message: format!("not a PostgreSQL URL: {e}"),
-            })?;
+        let open_err_plain = |message: String| StoreError::Open {
+            file: shown.clone(),
+            message,
+        };
+        let (url, root_cert) = take_param(url, "sslrootcert");
+        let explicit_mode = has_param(&url, "sslmode");
+        let mut config: postgres::Config = url
+            .parse()
+            .map_err(|e: postgres::Error| open_err_plain(format!("not a PostgreSQL URL: {e}")))?;
         if config.get_password().is_none()
             && let Ok(p) = std::env::var("PGPASSWORD")
         {
@@ -102,18 +107,15 @@ impl PgStore {
             file: shown.clone(),
             message: scrub(&message, password.as_deref()),
         };
-        let remote = config.get_hosts().iter().any(|h| match h {
-            Host::Tcp(name) => !is_loopback(name),
-            Host::Unix(_) => false,
-        });
-        if remote && config.get_ssl_mode() != SslMode::Disable {
-            return Err(open_err(
-                "syncward connects to PostgreSQL without TLS, so only on this machine by default. \
-                 For a server on a private network add sslmode=disable to the URL; otherwise reach \
-                 it through an SSH tunnel (ssh -L 5432:localhost:5432 host) and use localhost."
-                    .into(),
-            ));
-        }
+        let mode = tls_mode(
+            config.get_hosts(),
+            explicit_mode.then(|| config.get_ssl_mode()),
+        );
+        config.ssl_mode(mode);
+        let root_cert = root_cert
+            .map(std::path::PathBuf::from)
+            .or_else(|| std::env::var_os("PGSSLROOTCERT").map(Into::into));
+        let tls = tls_connector(root_cert.as_deref()).map_err(open_err)?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
@@ -123,7 +125,7 @@ impl PgStore {
         let worker = std::thread::Builder::new()
             .name("syncward-postgres".into())
             .spawn(move || {
-                let mut client = match config.connect(NoTls) {
+                let mut client = match config.connect(tls) {
                     Ok(c) => c,
                     Err(e) => {
                         let _ = ready.send(Err(describe(&e)));
@@ -176,6 +178,17 @@ impl PgStore {
 
 #[cfg(feature = "testing")]
 impl PgStore {
+    /// Whether this connection is encrypted (the server's own view).
+    pub fn tls_in_use(&self) -> Result<bool> {
+        self.call(|c| {
+            c.query_one(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .map(|r| r.get(0))
+        })
+    }
+
     pub(crate) fn create_database(&self, name: &str) -> Result<()> {
         let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
         self.call(move |c| c.batch_execute(&sql))
@@ -237,12 +250,104 @@ fn describe(e: &postgres::Error) -> String {
         }
         cause = c.source();
     }
+    if said.contains("UnknownIssuer") || said.contains("NotValidForName") {
+        said.push_str(
+            " (the server's certificate is not signed by a CA this machine trusts: \
+             give its CA with sslrootcert=/path/ca.pem in the URL or $PGSSLROOTCERT)",
+        );
+    }
     if said.contains("password missing") {
         said.push_str(
             " (put it in $PGPASSWORD rather than in the URL, so it stays out of shell history)",
         );
     }
     said
+}
+
+/// The TLS mode for these hosts, given the URL's own `sslmode` if it has
+/// one. To another machine: TLS required (a `prefer` that could fall back
+/// to plain text is raised to `require`) unless `sslmode=disable`. To this
+/// machine (loopback, a Unix socket): none unless asked, since nothing
+/// leaves the machine and local servers often have certificates no one
+/// signed (Debian's snakeoil).
+fn tls_mode(hosts: &[Host], explicit: Option<SslMode>) -> SslMode {
+    let remote = hosts.iter().any(|h| match h {
+        Host::Tcp(name) => !is_loopback(name),
+        Host::Unix(_) => false,
+    });
+    match (remote, explicit) {
+        (_, Some(SslMode::Disable)) => SslMode::Disable,
+        (true, _) => SslMode::Require,
+        (false, Some(mode)) => mode,
+        (false, None) => SslMode::Disable,
+    }
+}
+
+/// rustls with the system's roots, plus the CA in `root_cert` (PEM).
+fn tls_connector(
+    root_cert: Option<&std::path::Path>,
+) -> std::result::Result<tokio_postgres_rustls::MakeRustlsConnect, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        // A system certificate rustls cannot use is skipped, as by every client.
+        let _ = roots.add(cert);
+    }
+    if let Some(path) = root_cert {
+        let certs = CertificateDer::pem_file_iter(path)
+            .and_then(|certs| certs.collect::<std::result::Result<Vec<_>, _>>())
+            .map_err(|e| format!("cannot read the CA certificate {}: {e}", path.display()))?;
+        if certs.is_empty() {
+            return Err(format!("no PEM certificate in {}", path.display()));
+        }
+        for cert in certs {
+            roots
+                .add(cert)
+                .map_err(|e| format!("the CA certificate {}: {e}", path.display()))?;
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
+/// The URL without the query parameter `name`, and its value (the
+/// `postgres` client rejects parameters it does not know, such as libpq's
+/// `sslrootcert`).
+fn take_param(url: &str, name: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_owned(), None);
+    };
+    let mut value = None;
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.split_once('=') {
+            Some((k, v)) if k == name => {
+                value = Some(v.to_owned());
+                false
+            }
+            _ => true,
+        })
+        .collect();
+    let url = if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    (url, value)
+}
+
+fn has_param(url: &str, name: &str) -> bool {
+    url.split_once('?').is_some_and(|(_, q)| {
+        q.split('&')
+            .any(|pair| pair.split_once('=').is_some_and(|(k, _)| k == name))
+    })
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -547,16 +652,37 @@ mod tests {
     }
 
     #[test]
-    fn only_this_machine_without_tls_unless_told() {
+    fn tls_always_to_another_machine_never_needed_on_this_one() {
+        let tcp = |h: &str| vec![Host::Tcp(h.to_owned())];
         for host in ["localhost", "127.0.0.1", "[::1]", "::1"] {
             assert!(is_loopback(host), "{host}");
+            assert_eq!(tls_mode(&tcp(host), None), SslMode::Disable);
+            assert_eq!(
+                tls_mode(&tcp(host), Some(SslMode::Require)),
+                SslMode::Require
+            );
         }
-        assert!(!is_loopback("db.internal"));
-        let Err(err) = PgStore::connect("postgres://ops:s3cret@db.internal/sync") else {
-            panic!("a remote server without sslmode=disable is refused");
-        };
-        let said = err.to_string();
-        assert!(said.contains("sslmode=disable"), "{said}");
-        assert!(!said.contains("s3cret"), "{said}");
+        let unix = vec![Host::Unix("/var/run/postgresql".into())];
+        assert_eq!(tls_mode(&unix, None), SslMode::Disable);
+        let remote = tcp("db.internal");
+        assert_eq!(tls_mode(&remote, None), SslMode::Require);
+        assert_eq!(tls_mode(&remote, Some(SslMode::Prefer)), SslMode::Require);
+        assert_eq!(tls_mode(&remote, Some(SslMode::Disable)), SslMode::Disable);
+        assert_eq!(
+            take_param(
+                "postgres://h/db?sslmode=require&sslrootcert=/ca.pem",
+                "sslrootcert"
+            ),
+            (
+                "postgres://h/db?sslmode=require".to_owned(),
+                Some("/ca.pem".to_owned())
+            )
+        );
+        assert_eq!(
+            take_param("postgres://h/db?sslrootcert=/ca.pem", "sslrootcert"),
+            ("postgres://h/db".to_owned(), Some("/ca.pem".to_owned()))
+        );
+        assert!(has_param("postgres://h/db?a=1&sslmode=disable", "sslmode"));
+        assert!(!has_param("postgres://h/db?a=1", "sslmode"));
     }
 }

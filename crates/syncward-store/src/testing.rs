@@ -1,6 +1,8 @@
 //! A throwaway PostgreSQL server for tests: a fresh cluster in a temporary
 //! folder, listening only on a Unix socket there (no port is taken, so
-//! tests run side by side), stopped and removed when dropped. Uses the
+//! tests run side by side), stopped and removed when dropped. With
+//! [`TestServer::start_with_tls`] it also listens on a free loopback port
+//! with TLS, its certificate signed by a CA made for the test (openssl). Uses the
 //! machine's PostgreSQL programs (`initdb`, `postgres`, `pg_ctl`: on PATH or
 //! under /usr/lib/postgresql/*/bin; `scripts/setup.sh` installs them). As
 //! root, the server runs as the `postgres` user, since PostgreSQL refuses
@@ -15,15 +17,27 @@ pub struct TestServer {
     bin: PathBuf,
     as_postgres: bool,
     server: Child,
-    /// `postgresql://postgres@/postgres?host=<socket folder>&port=5433`.
+    /// `postgresql://postgres@/postgres?host=<socket folder>&port=<port>`.
     pub url: String,
+    /// With TLS: `postgresql://postgres@localhost:<port>/postgres`, and the
+    /// PEM file of the CA that signed the server's certificate.
+    pub tls: Option<(String, PathBuf)>,
+    port: u16,
 }
 
-/// The port only names the socket file in the private folder.
+/// Without TLS the port only names the socket file in the private folder.
 const PORT: u16 = 5433;
 
 impl TestServer {
     pub fn start() -> Result<TestServer, String> {
+        Self::start_inner(false)
+    }
+
+    pub fn start_with_tls() -> Result<TestServer, String> {
+        Self::start_inner(true)
+    }
+
+    fn start_inner(with_tls: bool) -> Result<TestServer, String> {
         let bin = bin_dir().ok_or(
             "PostgreSQL's programs (initdb, postgres) are not installed: run scripts/setup.sh",
         )?;
@@ -32,8 +46,37 @@ impl TestServer {
             .tempdir()
             .map_err(|e| e.to_string())?;
         let as_postgres = is_root();
+        let mut port = PORT;
+        let mut tls_args: Vec<String> = Vec::new();
+        let mut tls = None;
+        if with_tls {
+            let ca = make_certificates(dir.path())?;
+            port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map_err(|e| e.to_string())?
+                .port();
+            let file = |name: &str| dir.path().join(name).display().to_string();
+            tls_args = [
+                "listen_addresses=127.0.0.1".to_owned(),
+                "ssl=on".to_owned(),
+                format!("ssl_cert_file={}", file("server.crt")),
+                format!("ssl_key_file={}", file("server.key")),
+            ]
+            .into_iter()
+            .flat_map(|setting| ["-c".to_owned(), setting])
+            .collect();
+            tls = Some((
+                format!("postgresql://postgres@localhost:{port}/postgres"),
+                ca,
+            ));
+        } else {
+            tls_args.extend(["-c".to_owned(), "listen_addresses=".to_owned()]);
+        }
         if as_postgres {
-            run(Command::new("chown").arg("postgres").arg(dir.path()))?;
+            run(Command::new("chown")
+                .arg("-R")
+                .arg("postgres")
+                .arg(dir.path()))?;
         }
         let data = dir.path().join("data");
         run(command(as_postgres, &bin.join("initdb"))
@@ -47,20 +90,14 @@ impl TestServer {
             .arg(&data)
             .arg("-k")
             .arg(dir.path())
-            .args([
-                "-c",
-                "listen_addresses=",
-                "-c",
-                "fsync=off",
-                "-p",
-                &PORT.to_string(),
-            ])
+            .args(["-c", "fsync=off", "-p", &port.to_string()])
+            .args(&tls_args)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .map_err(|e| format!("cannot start postgres: {e}"))?;
         let url = format!(
-            "postgresql://postgres@/postgres?host={}&port={PORT}",
+            "postgresql://postgres@/postgres?host={}&port={port}",
             dir.path().display()
         );
         let mut me = TestServer {
@@ -69,13 +106,15 @@ impl TestServer {
             as_postgres,
             server,
             url,
+            tls,
+            port,
         };
         me.wait_ready()?;
         Ok(me)
     }
 
     fn wait_ready(&mut self) -> Result<(), String> {
-        let socket = self.dir.path().join(format!(".s.PGSQL.{PORT}"));
+        let socket = self.dir.path().join(format!(".s.PGSQL.{}", self.port));
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.server.try_wait() {
@@ -154,4 +193,53 @@ fn bin_dir() -> Option<PathBuf> {
         found.sort();
         found.pop()
     })
+}
+
+/// A CA and a server certificate it signs (for `localhost` and 127.0.0.1),
+/// in `dir`; returns the CA's PEM file.
+fn make_certificates(dir: &Path) -> Result<PathBuf, String> {
+    let at = |name: &str| dir.join(name);
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    run(Command::new("openssl")
+        .args(["req", "-x509"])
+        .args(ec)
+        .arg("-keyout")
+        .arg(at("ca.key"))
+        .arg("-out")
+        .arg(at("ca.pem"))
+        .args(["-days", "2", "-subj", "/CN=syncward test CA"]))?;
+    run(Command::new("openssl")
+        .arg("req")
+        .args(ec)
+        .arg("-keyout")
+        .arg(at("server.key"))
+        .arg("-out")
+        .arg(at("server.csr"))
+        .args(["-subj", "/CN=localhost"]))?;
+    std::fs::write(
+        at("server.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .map_err(|e| e.to_string())?;
+    run(Command::new("openssl")
+        .args(["x509", "-req", "-days", "2", "-CAcreateserial"])
+        .arg("-in")
+        .arg(at("server.csr"))
+        .arg("-CA")
+        .arg(at("ca.pem"))
+        .arg("-CAkey")
+        .arg(at("ca.key"))
+        .arg("-out")
+        .arg(at("server.crt"))
+        .arg("-extfile")
+        .arg(at("server.ext")))?;
+    // PostgreSQL insists that only its user can read its key.
+    run(Command::new("chmod").arg("600").arg(at("server.key")))?;
+    Ok(at("ca.pem"))
 }

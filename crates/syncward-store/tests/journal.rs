@@ -125,3 +125,25 @@ fn postgres_errors_name_the_server_and_never_the_password() {
     assert!(said.contains("**REDACTED**"), "{said}");
     assert!(!said.contains("hunter2secret"), "{said}");
 }
+
+#[test]
+fn postgres_over_tls_checks_the_servers_certificate() {
+    use syncward_store::PgStore;
+    let server = TestServer::start_with_tls().expect("a PostgreSQL server with TLS");
+    let (url, ca) = server.tls.clone().expect("tls");
+    // Trusting the CA that signed it: encrypted.
+    let signed = format!("{url}?sslmode=require&sslrootcert={}", ca.display());
+    let store = PgStore::connect(&signed).expect("TLS with the test CA");
+    assert!(store.tls_in_use().expect("asked"));
+    // Without that CA the certificate is nobody's: refused, not downgraded.
+    let Err(err) = PgStore::connect(&format!("{url}?sslmode=require")) else {
+        panic!("an unknown certificate must be refused");
+    };
+    assert!(
+        err.to_string().to_lowercase().contains("certificate"),
+        "{err}"
+    );
+    // On this machine with no sslmode: no TLS needed (nothing leaves it).
+    let local = PgStore::connect(&url).expect("plain on loopback");
+    assert!(!local.tls_in_use().expect("asked"));
+}
