@@ -94,6 +94,8 @@ pub trait Journal {
     /// Written down (durably) before the batch is sent.
     fn batch_sending(&mut self, run: i64, seq: i64, keys: &[String], now_ms: i64) -> Result<i64>;
     /// The batch's outcome: per key `confirmed` (with the CRM id) or `failed`.
+    /// A review-queue item a person `released` whose record is now
+    /// confirmed becomes `synced`.
     fn batch_done(
         &mut self,
         run: i64,

@@ -504,6 +504,13 @@ impl Journal for PgStore {
                  WHERE r.run_id = $5 AND r.key = u.key",
                 &[&now_ms, &keys, &states, &crm_ids, &run],
             )?;
+            // A record a person released from the queue has now landed.
+            tx.execute(
+                "UPDATE syncward.queue AS q SET status = 'synced', updated_ms = $1
+                 FROM unnest($2::text[], $3::text[]) AS u(key, state)
+                 WHERE q.status = 'released' AND q.key = u.key AND u.state = 'confirmed'",
+                &[&now_ms, &keys, &states],
+            )?;
             tx.execute(
                 "UPDATE syncward.batches SET state = 'done', done_ms = $1 WHERE id = $2",
                 &[&now_ms, &batch],

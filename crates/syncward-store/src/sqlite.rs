@@ -215,6 +215,15 @@ impl Journal for SqliteStore {
                 ])?;
             }
         }
+        {
+            // A record a person released from the queue has now landed.
+            let mut synced = tx.prepare(
+                "UPDATE queue SET status = 'synced', updated_ms = ?1 WHERE status = 'released' AND key = ?2",
+            )?;
+            for (key, _, _) in results.iter().filter(|r| r.1) {
+                synced.execute(params![now_ms, key])?;
+            }
+        }
         tx.execute(
             "UPDATE batches SET state = 'done', done_ms = ?1 WHERE id = ?2",
             params![now_ms, batch],

@@ -80,6 +80,19 @@ fn journal_contract(mut s: Box<dyn Store>, reopen: &dyn Fn() -> Box<dyn Store>) 
     s.set_queue_status(q, "released", 7).expect("release");
     assert_eq!(s.queue_item(q).expect("item").status, "released");
     assert!(s.held().expect("held").is_empty(), "released: sent again");
+    // The next run sends it; until it is confirmed it stays released.
+    let run2 = s
+        .begin_run("hubspot", "contacts", "a.csv", "m.toml", 7)
+        .expect("run 2");
+    let b3 = s.batch_sending(run2, 1, &["b".into()], 7).expect("b3");
+    s.batch_done(run2, b3, &[("b".into(), false, None)], 7)
+        .expect("done");
+    assert_eq!(s.queue_item(q).expect("item").status, "released");
+    let b4 = s.batch_sending(run2, 2, &["b".into()], 8).expect("b4");
+    s.batch_done(run2, b4, &[("b".into(), true, Some("102".into()))], 8)
+        .expect("done");
+    assert_eq!(s.queue_item(q).expect("item").status, "synced");
+    s.finish_run(run2, "done", "{}", 8).expect("finish");
     assert!(s.queue_list(Some("open")).expect("list").is_empty());
     assert_eq!(s.queue_list(None).expect("list").len(), 1);
     assert!(matches!(

@@ -1024,6 +1024,36 @@ fn sync_then_queue_list_release_drop_export() {
         .assert()
         .success();
     assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("Dry run"));
+    // The released record, fixed at its source, lands with the next run:
+    // its queue item says so.
+    let leads = std::fs::read_to_string(repo_file("examples/demo/leads.csv")).expect("leads");
+    let fixed = dir.path().join("leads.csv");
+    std::fs::write(&fixed, leads.replace(",Billboard,", ",Webinar,")).expect("write");
+    syncward()
+        .current_dir(repo_file(""))
+        .env("SYNCWARD_TOKEN", "sandbox-token")
+        .args([
+            "sync",
+            "--mapping",
+            "examples/demo/mapping.toml",
+            "--source",
+        ])
+        .arg(&fixed)
+        .args(["--crm-url", &sb.url, "--db"])
+        .arg(dir.path().join("state.db"))
+        .assert()
+        .code(1);
+    let list = syncward()
+        .args(["queue", "list", "--all", "--format", "json", "--db"])
+        .arg(dir.path().join("state.db"))
+        .assert()
+        .success();
+    let items = json_lines(&list.get_output().stdout);
+    let raj = items
+        .iter()
+        .find(|i| i["record"] == "raj.lee37@example.com")
+        .expect("the released item");
+    assert_eq!(raj["status"], "synced", "{items:?}");
 }
 
 /// The same story with the state in PostgreSQL, where a team shares one

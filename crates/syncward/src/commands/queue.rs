@@ -38,9 +38,16 @@ pub fn run(args: QueueArgs) -> Result<Outcome> {
                         writeln!(out, "The review queue is empty.")?;
                     }
                     for i in &items {
+                        // With --all, each item's status (open, released,
+                        // synced, dropped) comes first.
+                        let status = if all {
+                            format!("{:<9}", i.status)
+                        } else {
+                            String::new()
+                        };
                         writeln!(
                             out,
-                            "{:>5}  run {:<4} {:<10} {:<32} {}",
+                            "{:>5}  {status}run {:<4} {:<10} {:<32} {}",
                             i.id,
                             i.run,
                             i.layer,
@@ -48,11 +55,11 @@ pub fn run(args: QueueArgs) -> Result<Outcome> {
                             i.reason.chars().take(120).collect::<String>()
                         )?;
                     }
-                    if !items.is_empty() {
+                    let open = items.iter().filter(|i| i.status == "open").count();
+                    if open > 0 {
                         writeln!(
                             out,
-                            "\n{} item(s). Fix the cause, then `syncward queue release ID...` to send them with the next run, or `syncward queue export -o file.csv` to enter them by hand.",
-                            items.len()
+                            "\n{open} item(s) held. Fix the cause, then `syncward queue release ID...` to send them with the next run, or `syncward queue export -o file.csv` to enter them by hand.",
                         )?;
                     }
                 }
