@@ -908,27 +908,32 @@ fn demo_tells_the_story_and_exits_0() {
     }
 }
 
+/// `syncward sync` of the demo mapping into the sandbox at `url`, from the
+/// repository's root with the sandbox's token; the caller adds the rest.
+fn demo_sync(url: &str, source: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut c = syncward();
+    c.current_dir(repo_file(""))
+        .env("SYNCWARD_TOKEN", "sandbox-token")
+        .args([
+            "sync",
+            "--mapping",
+            "examples/demo/mapping.toml",
+            "--crm-url",
+            url,
+        ])
+        .arg("--source")
+        .arg(source);
+    c
+}
+
 /// A sync of the demo leads (2 held back by preflight) into the sandbox,
 /// then the review queue worked through with `queue list|show|release|
 /// export|drop`, all on the state at `db` (a SQLite file or a PostgreSQL
 /// URL). The sandbox is handed back for more.
 fn sync_and_work_the_queue(db: &std::ffi::OsStr, dir: &std::path::Path) -> SandboxProc {
     let sb = SandboxProc::start("healthy");
-    let out = syncward()
-        .current_dir(repo_file(""))
-        .env("SYNCWARD_TOKEN", "sandbox-token")
-        .args([
-            "sync",
-            "--mapping",
-            "examples/demo/mapping.toml",
-            "--source",
-            "examples/demo/leads.csv",
-            "--crm-url",
-            &sb.url,
-            "--format",
-            "json",
-            "--db",
-        ])
+    let out = demo_sync(&sb.url, "examples/demo/leads.csv")
+        .args(["--format", "json", "--db"])
         .arg(db)
         .assert()
         .code(1);
@@ -1006,20 +1011,8 @@ fn sync_then_queue_list_release_drop_export() {
     let dir = tempfile::tempdir().expect("tmp");
     let sb = sync_and_work_the_queue(dir.path().join("state.db").as_os_str(), dir.path());
     // A dry run writes nothing.
-    let out = syncward()
-        .current_dir(repo_file(""))
-        .env("SYNCWARD_TOKEN", "sandbox-token")
-        .args([
-            "sync",
-            "--dry-run",
-            "--mapping",
-            "examples/demo/mapping.toml",
-            "--source",
-            "examples/demo/leads-fixed.csv",
-            "--crm-url",
-            &sb.url,
-            "--db",
-        ])
+    let out = demo_sync(&sb.url, "examples/demo/leads-fixed.csv")
+        .args(["--dry-run", "--db"])
         .arg(dir.path().join("dry.db"))
         .assert()
         .success();
@@ -1029,17 +1022,8 @@ fn sync_then_queue_list_release_drop_export() {
     let leads = std::fs::read_to_string(repo_file("examples/demo/leads.csv")).expect("leads");
     let fixed = dir.path().join("leads.csv");
     std::fs::write(&fixed, leads.replace(",Billboard,", ",Webinar,")).expect("write");
-    syncward()
-        .current_dir(repo_file(""))
-        .env("SYNCWARD_TOKEN", "sandbox-token")
-        .args([
-            "sync",
-            "--mapping",
-            "examples/demo/mapping.toml",
-            "--source",
-        ])
-        .arg(&fixed)
-        .args(["--crm-url", &sb.url, "--db"])
+    demo_sync(&sb.url, &fixed)
+        .arg("--db")
         .arg(dir.path().join("state.db"))
         .assert()
         .code(1);
