@@ -396,6 +396,31 @@ fn diagnose_healthy_log_exits_0() {
     assert!(d["primary_layer"].is_null());
 }
 
+/// Bulk API 2.0 `unprocessedrecords`: nothing failed, but those records
+/// never reached the CRM, and the reader of the text is told so.
+#[test]
+fn diagnose_unprocessed_records_are_not_called_healthy() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("unprocessedrecords.csv");
+    std::fs::write(
+        &file,
+        "Email,LastName,Company\ndee@acme.test,Dee,Acme\neve@eon.test,Eve,Eon\n",
+    )
+    .expect("write");
+    let out = syncward().arg("diagnose").arg(&file).assert().code(0);
+    let text = String::from_utf8_lossy(&out.get_output().stdout);
+    assert!(text.contains("2 not processed"), "{text}");
+    assert!(text.contains("2 records were never processed"), "{text}");
+    assert!(!text.contains("looks healthy"), "{text}");
+    let out = syncward()
+        .args(["diagnose", "--format", "json"])
+        .arg(&file)
+        .assert()
+        .code(0);
+    let d: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert_eq!(d["events"]["skipped"], 2);
+}
+
 #[test]
 fn diagnose_reads_stdin_and_gzip() {
     let log = std::fs::read(repo_file("examples/logs/auth-expired.jsonl")).expect("example");

@@ -25,6 +25,13 @@ pub fn write(out: &mut impl Write, d: &Diagnosis, files: &[String]) -> io::Resul
             plural(d.events.total, "event", "events"),
             plural(files.len() as u64, "log", "logs")
         )?;
+        if d.events.skipped > 0 {
+            writeln!(
+                out,
+                "\n{} never processed (skipped, or left unprocessed when the job stopped): they are not in the CRM. Send only those again, one test record first.",
+                plural(d.events.skipped, "record was", "records were")
+            )?;
+        }
         return Ok(());
     }
     writeln!(

@@ -10,7 +10,7 @@ pub fn write(out: &mut impl Write, d: &Diagnosis, files: &[String]) -> io::Resul
     let e = &d.events;
     writeln!(
         out,
-        "{} {} read: {} ({} ok, {} failed{}{}{}).",
+        "{} {} read: {} ({} ok, {} failed{}{}{}{}).",
         s.bold("syncward diagnosis:"),
         plural(files.len() as u64, "log", "logs"),
         plural(e.total, "event", "events"),
@@ -26,6 +26,11 @@ pub fn write(out: &mut impl Write, d: &Diagnosis, files: &[String]) -> io::Resul
         },
         if e.landed_twice > 0 {
             format!(", {} landed as a duplicate", thousands(e.landed_twice))
+        } else {
+            String::new()
+        },
+        if e.skipped > 0 {
+            format!(", {} not processed", thousands(e.skipped))
         } else {
             String::new()
         },
@@ -52,10 +57,18 @@ pub fn write(out: &mut impl Write, d: &Diagnosis, files: &[String]) -> io::Resul
     }
     if d.decision.action == Action::None {
         writeln!(out, "{}", s.green("Nothing failed."))?;
-        writeln!(
-            out,
-            "Your one next move: none. The sync looks healthy in these logs."
-        )?;
+        if e.skipped > 0 {
+            writeln!(
+                out,
+                "But {} never processed (skipped or left unprocessed when the job stopped): they are not in the CRM. Send only those again, one test record first.",
+                plural(e.skipped, "record was", "records were")
+            )?;
+        } else {
+            writeln!(
+                out,
+                "Your one next move: none. The sync looks healthy in these logs."
+            )?;
+        }
         if e.malformed > 0 {
             writeln!(
                 out,
