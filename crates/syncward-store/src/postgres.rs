@@ -658,6 +658,27 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Whatever the password (URL-encoded as a URL carries it), it is
+        /// not in what is shown, in the user part or in the query.
+        #[test]
+        fn a_password_never_shows(
+            user in "[a-z][a-z0-9_]{0,10}",
+            password in "[A-Za-z0-9%!*._~-]{6,24}",
+            host in "[a-z][a-z0-9.-]{0,20}",
+        ) {
+            proptest::prop_assume!(!format!("{user}{host}/crm").contains(&password));
+            for url in [
+                format!("postgres://{user}:{password}@{host}:5432/crm?sslmode=require"),
+                format!("postgresql://{user}@{host}/crm?password={password}"),
+            ] {
+                let shown = redact(&url);
+                proptest::prop_assert!(!shown.contains(&password), "{shown}");
+                proptest::prop_assert!(shown.contains("**REDACTED**"), "{shown}");
+            }
+        }
+    }
+
     #[test]
     fn tls_always_to_another_machine_never_needed_on_this_one() {
         let tcp = |h: &str| vec![Host::Tcp(h.to_owned())];
