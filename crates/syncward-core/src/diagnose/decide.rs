@@ -79,9 +79,14 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
     let mut group_layers: Vec<Layer> = Vec::with_capacity(groups.len());
     for g in &groups {
         let distinct = g.distinct.count();
+        // "If one field fails on several records, inspect mapping and data
+        // type rules": a field-level error (too long, not an email) on three
+        // or more records is the mapping's; without a field, only when it
+        // hits most records.
         let promote = g.layer == Layer::Record
             && distinct >= 3
-            && (distinct * 2 >= records_seen.max(1)
+            && (!g.fields.is_empty()
+                || distinct * 2 >= records_seen.max(1)
                 || g.objects.iter().any(|o| {
                     g.count * 2 >= object_failures(o).max(1) && distinct * 2 >= records_seen.max(1)
                 }));

@@ -371,6 +371,22 @@ fn the_same_record_error_on_most_records_is_a_mapping_problem() {
 }
 
 #[test]
+fn one_field_too_long_on_several_records_is_the_mapping_even_when_most_move() {
+    // 4 of 20 accounts: BillingCity over 40 characters every time.
+    let mut specs: Vec<String> = (0..16).map(|i| ok(&format!("a{i}"), "Account")).collect();
+    specs.extend((0..4).map(|i| format!("run=r1|crm=salesforce|obj=Account|op=upsert|rec=b{i}|st=failed|http=400|code=STRING_TOO_LONG|msg=Billing City: data value too large: {}{i} (max length=40)|f=BillingCity", "X".repeat(44))));
+    let d = diagnose(&specs);
+    assert_eq!(d.primary_layer, Some(Layer::Mapping));
+    assert_eq!(d.pattern, Pattern::FieldAcrossRecords);
+    assert_eq!(d.blast_radius.scope, Scope::SingleField);
+    assert!(tripped(&d).contains(&"same_field_two_records"));
+    // Deleted targets name no field: each record's own problem.
+    let mut specs: Vec<String> = (0..16).map(|i| ok(&format!("a{i}"), "Account")).collect();
+    specs.extend((0..3).map(|i| format!("run=r1|crm=salesforce|obj=Account|op=update|rec=d{i}|st=failed|http=404|code=ENTITY_IS_DELETED|msg=entity is deleted")));
+    assert_eq!(diagnose(&specs).primary_layer, Some(Layer::Record));
+}
+
+#[test]
 fn a_mapping_error_on_the_one_record_that_failed_is_that_records_data() {
     // The same mapping carried four records; one bounced on a picklist value.
     let mut specs: Vec<String> = (0..4).map(|i| ok(&format!("l{i}"), "Lead")).collect();
