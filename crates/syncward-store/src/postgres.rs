@@ -85,15 +85,13 @@ impl PgStore {
     /// `sslmode=` asks; `sslmode=disable` turns it off.
     pub fn connect(url: &str) -> Result<PgStore> {
         let shown = redact(url);
-        let open_err_plain = |message: String| StoreError::Open {
-            file: shown.clone(),
-            message,
-        };
         let (url, root_cert) = take_param(url, "sslrootcert");
         let explicit_mode = has_param(&url, "sslmode");
-        let mut config: postgres::Config = url
-            .parse()
-            .map_err(|e: postgres::Error| open_err_plain(format!("not a PostgreSQL URL: {e}")))?;
+        let mut config: postgres::Config =
+            url.parse().map_err(|e: postgres::Error| StoreError::Open {
+                file: shown.clone(),
+                message: format!("not a PostgreSQL URL: {e}"),
+            })?;
         if config.get_password().is_none()
             && let Ok(p) = std::env::var("PGPASSWORD")
         {
@@ -406,7 +404,7 @@ fn run_row(r: &Row) -> Run {
     }
 }
 
-fn keys(rows: Vec<Row>) -> HashSet<String> {
+fn key_set(rows: Vec<Row>) -> HashSet<String> {
     rows.iter().map(|r| r.get::<_, String>(0)).collect()
 }
 
@@ -546,7 +544,7 @@ impl Journal for PgStore {
                 "SELECT key FROM syncward.records WHERE run_id = $1 AND state = 'confirmed'",
                 &[&run],
             )
-            .map(keys)
+            .map(key_set)
         })
     }
 
@@ -580,14 +578,14 @@ impl Journal for PgStore {
                 "SELECT key FROM syncward.queue WHERE run_id = $1 AND status = 'open'",
                 &[&run],
             )
-            .map(keys)
+            .map(key_set)
         })
     }
 
     fn held(&self) -> Result<HashSet<String>> {
         self.call(|c| {
             c.query("SELECT key FROM syncward.queue WHERE status = 'open'", &[])
-                .map(keys)
+                .map(key_set)
         })
     }
 }

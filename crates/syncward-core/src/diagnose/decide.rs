@@ -486,7 +486,7 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
 
     // Repair time the logs show: from the first failure to the last, when
     // the failures span more than one run (someone kept trying).
-    let log_span_ms = match (&a.failure_min_ts, &a.failure_max_ts) {
+    let log_span_ms = match (a.failure_min_ts, a.failure_max_ts) {
         (Some((x, _)), Some((y, _))) if a.runs_with_failures.len() >= 2 => y - x,
         _ => 0,
     };
@@ -505,10 +505,13 @@ pub(super) fn finish(a: &Analyzer<'_>, ctx: &Context) -> Diagnosis {
         } else {
             "less than an hour spent so far".into()
         },
-        match (minutes, &a.failure_min_ts, &a.failure_max_ts) {
+        match (minutes, a.failure_min_ts, a.failure_max_ts) {
             _ if !(hour_spent && low_volume) => Vec::new(),
             (Some(m), _, _) if m >= 60 => spent_evidence(m),
-            (_, Some((_, first)), Some((_, last))) => vec![first.to_string(), last.to_string()],
+            (_, Some((_, first)), Some((_, last))) => vec![
+                a.origin_at(first).to_string(),
+                a.origin_at(last).to_string(),
+            ],
             _ => Vec::new(),
         },
     );

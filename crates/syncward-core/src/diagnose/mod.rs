@@ -339,8 +339,8 @@ pub struct Analyzer<'c> {
     min_ts: Option<i64>,
     max_ts: Option<i64>,
     /// The earliest and the latest failure by time, and where they are.
-    failure_min_ts: Option<(i64, Origin)>,
-    failure_max_ts: Option<(i64, Origin)>,
+    failure_min_ts: Option<(i64, At)>,
+    failure_max_ts: Option<(i64, At)>,
     runs_with_failures: Vec<u64>,
     max_batch_size: Option<u32>,
     max_retry_after: Option<u32>,
@@ -778,11 +778,11 @@ impl<'c> Analyzer<'c> {
 
         self.layers.add(layer, 1);
         if let Some(ts) = ev.ts {
-            if self.failure_min_ts.as_ref().is_none_or(|(m, _)| ts < *m) {
-                self.failure_min_ts = Some((ts, ev.origin.clone()));
+            if self.failure_min_ts.is_none_or(|(m, _)| ts < m) {
+                self.failure_min_ts = Some((ts, self.at(&ev.origin)));
             }
-            if self.failure_max_ts.as_ref().is_none_or(|(m, _)| ts > *m) {
-                self.failure_max_ts = Some((ts, ev.origin.clone()));
+            if self.failure_max_ts.is_none_or(|(m, _)| ts > m) {
+                self.failure_max_ts = Some((ts, self.at(&ev.origin)));
             }
         }
         if self.runs_with_failures.len() < 64 && !self.runs_with_failures.contains(&run_hash) {

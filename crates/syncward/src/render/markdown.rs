@@ -2,7 +2,7 @@
 //! record, one rollback path, the checks in the seed's order, and the
 //! checklist with what the logs already settle marked as such.
 
-use super::{cite, plural, thousands};
+use super::{cite, not_processed, plural, thousands};
 use std::io::{self, Write};
 use syncward_core::Layer;
 use syncward_core::diagnose::{Action, Diagnosis, StopRuleId};
@@ -26,11 +26,7 @@ pub fn write(out: &mut impl Write, d: &Diagnosis, files: &[String]) -> io::Resul
             plural(files.len() as u64, "log", "logs")
         )?;
         if d.events.skipped > 0 {
-            writeln!(
-                out,
-                "\n{} never processed (skipped, or left unprocessed when the job stopped): they are not in the CRM. Send only those again, one test record first.",
-                plural(d.events.skipped, "record was", "records were")
-            )?;
+            writeln!(out, "\n{}", not_processed(d.events.skipped))?;
         }
         return Ok(());
     }

@@ -20,6 +20,15 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", thousands(n), if n == 1 { one } else { many })
 }
 
+/// Records a job never got to (skipped, or Bulk API `unprocessedrecords`):
+/// not failures, but not in the CRM either.
+pub fn not_processed(n: u64) -> String {
+    format!(
+        "{} never processed (skipped, or left unprocessed when the job stopped): they are not in the CRM. Send only those again, one test record first.",
+        plural(n, "record was", "records were")
+    )
+}
+
 /// Evidence as a short list: at most `max` places.
 pub fn cite(evidence: &[String], max: usize) -> String {
     let mut s = evidence

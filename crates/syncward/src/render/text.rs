@@ -1,6 +1,6 @@
 //! The diagnosis in plain language, for someone who is not an engineer.
 
-use super::{cite, plural, thousands};
+use super::{cite, not_processed, plural, thousands};
 use crate::output::Style;
 use std::io::{self, Write};
 use syncward_core::diagnose::{Action, Diagnosis, Scope};
@@ -58,11 +58,7 @@ pub fn write(out: &mut impl Write, d: &Diagnosis, files: &[String]) -> io::Resul
     if d.decision.action == Action::None {
         writeln!(out, "{}", s.green("Nothing failed."))?;
         if e.skipped > 0 {
-            writeln!(
-                out,
-                "But {} never processed (skipped or left unprocessed when the job stopped): they are not in the CRM. Send only those again, one test record first.",
-                plural(e.skipped, "record was", "records were")
-            )?;
+            writeln!(out, "But {}", not_processed(e.skipped))?;
         } else {
             writeln!(
                 out,
